@@ -455,8 +455,10 @@ static __always_inline enum xdpdns_reason reply(struct xdp_md *ctx, struct pkt *
 		return XDPDNS_R_PASS_TAIL_ADJUST;
 
 	ans_off = p->dns_off + DNS_HDR_LEN + qlen;
-	if (blen)
-		bpf_xdp_store_bytes(ctx, ans_off, (void *)blob, blen);
+	/* The frame has its new size now: past this point a failure passes a frame that the
+	 * stack drops on its UDP checksum, and is counted; none is expected. */
+	if (blen && bpf_xdp_store_bytes(ctx, ans_off, (void *)blob, blen))
+		return XDPDNS_R_PASS_TAIL_ADJUST;
 	data = (void *)(long)ctx->data;
 	end = (void *)(long)ctx->data_end;
 
