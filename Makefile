@@ -6,7 +6,7 @@ OUT		:= .output
 CLANG		?= clang-19
 BPFTOOL		?= bpftool
 CC		?= cc
-PKGS		:= libbpf libxdp json-c criterion libldns
+PKGS		:= libbpf libxdp json-c criterion ldns
 CLANG_MIN	:= 15
 
 Q		= @
@@ -114,11 +114,11 @@ $(OUT)/%: $(OUT)/userspace/%.o $(OUT)/libxdpdns.a
 
 $(OUT)/xdpdnsctl: LDLIBS += -lldns
 
-$(OUT)/tests/unit/%: $(OUT)/tests/unit/%.o $(OUT)/libxdpdns.a $(TBPF_HOBJS)
+$(OUT)/tests/unit/%: $(OUT)/tests/unit/%.o $(TBPF_HOBJS) $(OUT)/libxdpdns.a
 	$(call msg,LD,$@)
 	$(Q)$(CC) $(CFLAGS) $^ -lcriterion -lldns $(LDLIBS) -o $@
 
-$(OUT)/tests/bpf/%: $(OUT)/tests/bpf/%.o $(OUT)/libxdpdns.a $(TBPF_HOBJS)
+$(OUT)/tests/bpf/%: $(OUT)/tests/bpf/%.o $(TBPF_HOBJS) $(OUT)/libxdpdns.a
 	$(call msg,LD,$@)
 	$(Q)$(CC) $(CFLAGS) $^ -lcriterion -lldns $(LDLIBS) -o $@
 

@@ -68,8 +68,10 @@ int loader_open(struct loader *ld, const char *pin_dir)
 	int err;
 
 	memset(ld, 0, sizeof(*ld));
-	if (snprintf(ld->pin_dir, sizeof(ld->pin_dir), "%s", pin_dir) >= (int)sizeof(ld->pin_dir))
+	/* Room for "/" and the longest pin name, so no path built below is ever truncated. */
+	if (strlen(pin_dir) + 32 >= sizeof(ld->pin_dir))
 		return -ENAMETOOLONG;
+	strcpy(ld->pin_dir, pin_dir);
 	err = bpffs_ensure(pin_dir);
 	if (err)
 		return err;
@@ -94,6 +96,16 @@ int loader_open(struct loader *ld, const char *pin_dir)
 	if (err) {
 		log_err("cannot load the BPF program (see the verifier log above): %s",
 			strerror(-err));
+		goto out_close_prog;
+	}
+	/* The program is pinned beside its maps (bpftool prog show pinned DIR/xdpdns_prog);
+	 * an earlier instance's pin is replaced: its program stays attached until ours is. */
+	snprintf(probe, sizeof(probe), "%s/%s", pin_dir, XDPDNS_PROG_PIN);
+	if (unlink(probe) && errno != ENOENT)
+		log_warn("cannot remove the old program pin %s: %s", probe, strerror(errno));
+	err = bpf_program__pin(ld->skel->progs.xdpdns_xdp, probe);
+	if (err) {
+		log_err("cannot pin the program at %s: %s", probe, strerror(-err));
 		goto out_close_prog;
 	}
 	ld->maps.answers[XDPDNS_CLASS_S] = bpf_map__fd(ld->skel->maps.xdpdns_ans_s);
@@ -176,7 +188,13 @@ void loader_detach(struct loader *ld)
 void loader_close(struct loader *ld, bool unpin)
 {
 	if (unpin && ld->skel) {
-		int err = bpf_object__unpin_maps(ld->skel->obj, NULL);
+		char path[PATH_MAX];
+		int err;
+
+		if (snprintf(path, sizeof(path), "%s/%s", ld->pin_dir, XDPDNS_PROG_PIN) <
+			    (int)sizeof(path) && unlink(path) && errno != ENOENT)
+			log_warn("cannot remove %s: %s", path, strerror(errno));
+		err = bpf_object__unpin_maps(ld->skel->obj, NULL);
 
 		if (err)
 			log_warn("cannot remove the pins under %s: %s", ld->pin_dir, strerror(-err));

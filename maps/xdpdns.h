@@ -145,6 +145,6 @@ _Static_assert(sizeof(struct xdpdns_config) == 184, "config ABI changed");
 #define XDPDNS_MAP_ZONES	"xdpdns_zones"
 #define XDPDNS_MAP_CONFIG	"xdpdns_config"
 #define XDPDNS_MAP_STATS	"xdpdns_stats"
-#define XDPDNS_PROG_PIN		"xdpdns_prog"	/* the XDP program, pinned by the loader */
+#define XDPDNS_PROG_PIN		"xdpdns_prog"	/* the XDP program, pinned beside its maps */
 
 #endif

@@ -1,0 +1,679 @@
+// SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
+#include <errno.h>
+#include <stdalign.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <arpa/inet.h>
+
+#include <bpf/bpf.h>
+
+#include "writer.h"
+
+#ifndef ENOTSUPP
+#define ENOTSUPP	524	/* kernel-internal errno that bpf() returns for "no batch op" */
+#endif
+
+#define WRITER_BATCH	256		/* entries per batch syscall */
+#define WRITER_CHUNK	(256 * 1024)	/* bytes per arena chunk; holds any entry */
+#define WRITER_SLOTS_MIN 1024		/* initial hash table size, a power of two */
+/* Keys an iteration may return before reconcile gives up: a hash map restarts from its first
+ * key when the current one is deleted under it, which only another writer can cause. */
+#define WRITER_ITER_MAX	(2UL * XDPDNS_ANSWERS_MAX_ENTRIES)
+
+/* One desired entry: the used bytes of the key name and of the answer, nothing else. */
+struct want {
+	uint32_t hash;
+	__be16	qtype;
+	uint8_t name_len;	/* 1..XDPDNS_NAME_MAX */
+	uint8_t rcode;
+	uint8_t flags;
+	uint8_t pad;
+	uint16_t ancount;
+	uint16_t nscount;
+	uint16_t arcount;
+	uint16_t len;
+	uint16_t csum;
+	uint8_t bytes[];	/* name[name_len], then data[len] */
+};
+
+/* Entries are carved from chunks and freed all at once by map_writer_reset(). */
+struct chunk {
+	struct chunk *next;
+	size_t used;
+	alignas(struct want) unsigned char mem[WRITER_CHUNK];
+};
+
+_Static_assert(sizeof(struct want) + XDPDNS_NAME_MAX + XDPDNS_ANSWER_MAX <= WRITER_CHUNK,
+	       "an entry must fit in a chunk");
+
+struct map_writer {
+	const struct map_ops *ops;
+	void *ctx;
+	struct map_writer_bpf bpf;	/* ctx when made by map_writer_new_maps() */
+	struct want **slots;		/* open addressing, linear probing */
+	size_t n_slots;			/* a power of two, or 0 */
+	size_t count;
+	struct chunk *chunks;		/* newest first */
+	/* one batch: WRITER_BATCH keys of the class at hand, their values, insert or update */
+	uint8_t *keys;
+	struct xdpdns_answer *vals;
+	bool inserting[WRITER_BATCH];
+	struct xdpdns_answer cur;	/* lookup result */
+	/* keys the sweep deletes, of one class, packed */
+	uint8_t *stale;
+	size_t stale_cap;		/* keys */
+};
+
+struct map_writer *map_writer_new(const struct map_ops *ops, void *ctx)
+{
+	struct map_writer *w = calloc(1, sizeof(*w));
+
+	if (!w)
+		return NULL;
+	w->ops = ops;
+	w->ctx = ctx;
+	w->keys = malloc((size_t)WRITER_BATCH * XDPDNS_KEY_L);
+	if (!w->keys)
+		goto out_free_writer;
+	w->vals = malloc(WRITER_BATCH * sizeof(*w->vals));
+	if (!w->vals)
+		goto out_free_keys;
+	return w;
+
+out_free_keys:
+	free(w->keys);
+out_free_writer:
+	free(w);
+	errno = ENOMEM;
+	return NULL;
+}
+
+struct map_writer *map_writer_new_maps(const struct xdpdns_maps *m)
+{
+	struct map_writer *w = map_writer_new(&map_writer_bpf_ops, NULL);
+
+	if (!w)
+		return NULL;
+	w->bpf.maps = m;
+	w->ctx = &w->bpf;
+	return w;
+}
+
+void map_writer_reset(struct map_writer *w)
+{
+	while (w->chunks) {
+		struct chunk *next = w->chunks->next;
+
+		free(w->chunks);
+		w->chunks = next;
+	}
+	free(w->slots);
+	w->slots = NULL;
+	w->n_slots = 0;
+	w->count = 0;
+}
+
+void map_writer_free(struct map_writer *w)
+{
+	if (!w)
+		return;
+	map_writer_reset(w);
+	free(w->stale);
+	free(w->vals);
+	free(w->keys);
+	free(w);
+}
+
+unsigned long map_writer_count(const struct map_writer *w)
+{
+	return w->count;
+}
+
+/* FNV-1a over qtype and name, the bytes the kernel hashes too. */
+static uint32_t key_hash(__be16 qtype, const uint8_t *name, unsigned int len)
+{
+	uint64_t h = 0xcbf29ce484222325ULL;
+	const uint8_t *q = (const uint8_t *)&qtype;
+
+	h = (h ^ q[0]) * 0x100000001b3ULL;
+	h = (h ^ q[1]) * 0x100000001b3ULL;
+	for (unsigned int i = 0; i < len; i++)
+		h = (h ^ name[i]) * 0x100000001b3ULL;
+	return (uint32_t)(h ^ (h >> 32));
+}
+
+/* The slot holding the key, or the empty slot where it belongs. n_slots must be > 0. */
+static struct want **slot_find(const struct map_writer *w, uint32_t hash, __be16 qtype,
+			       const uint8_t *name, unsigned int len)
+{
+	size_t mask = w->n_slots - 1;
+
+	for (size_t i = hash & mask;; i = (i + 1) & mask) {
+		struct want *e = w->slots[i];
+
+		if (!e || (e->hash == hash && e->qtype == qtype && e->name_len == len &&
+			   !memcmp(e->bytes, name, len)))
+			return &w->slots[i];
+	}
+}
+
+static int slots_grow(struct map_writer *w)
+{
+	size_t n = w->n_slots ? w->n_slots * 2 : WRITER_SLOTS_MIN;
+	struct want **old = w->slots;
+	size_t old_n = w->n_slots;
+
+	w->slots = calloc(n, sizeof(*w->slots));
+	if (!w->slots) {
+		w->slots = old;
+		return -ENOMEM;
+	}
+	w->n_slots = n;
+	for (size_t i = 0; i < old_n; i++) {
+		struct want *e = old[i];
+
+		if (e)
+			*slot_find(w, e->hash, e->qtype, e->bytes, e->name_len) = e;
+	}
+	free(old);
+	return 0;
+}
+
+static struct want *want_alloc(struct map_writer *w, size_t size)
+{
+	struct chunk *c = w->chunks;
+	struct want *e;
+
+	size = (size + alignof(struct want) - 1) & ~(alignof(struct want) - 1);
+	if (!c || WRITER_CHUNK - c->used < size) {
+		c = malloc(sizeof(*c));
+		if (!c)
+			return NULL;
+		c->used = 0;
+		c->next = w->chunks;
+		w->chunks = c;
+	}
+	e = (struct want *)(c->mem + c->used);
+	c->used += size;
+	return e;
+}
+
+int map_writer_add(struct map_writer *w, const struct xdpdns_key_l *key,
+		   const struct xdpdns_answer *val)
+{
+	unsigned int name_len = xdpdns_key_name_len(key);
+	struct want **slot, *e;
+	uint32_t hash;
+
+	if (!name_len || val->len > XDPDNS_ANSWER_MAX)
+		return -EINVAL;
+	if ((w->count + 1) * 2 > w->n_slots && slots_grow(w))
+		return -ENOMEM;
+	hash = key_hash(key->qtype, key->name, name_len);
+	slot = slot_find(w, hash, key->qtype, key->name, name_len);
+	e = want_alloc(w, sizeof(*e) + name_len + val->len);
+	if (!e)
+		return -ENOMEM;
+	*e = (struct want){
+		.hash = hash,
+		.qtype = key->qtype,
+		.name_len = name_len,
+		.rcode = val->rcode,
+		.flags = val->flags,
+		.ancount = val->ancount,
+		.nscount = val->nscount,
+		.arcount = val->arcount,
+		.len = val->len,
+		.csum = val->csum,
+	};
+	memcpy(e->bytes, key->name, name_len);
+	memcpy(e->bytes + name_len, val->data, val->len);
+	if (!*slot)
+		w->count++;
+	*slot = e;	/* a replaced entry's bytes stay in the arena until reset */
+	return 0;
+}
+
+int map_writer_emit(void *ctx, const struct xdpdns_key_l *key, const struct xdpdns_answer *val)
+{
+	return map_writer_add(ctx, key, val);
+}
+
+static void want_key(const struct want *e, uint8_t *key, size_t key_size)
+{
+	memset(key, 0, key_size);
+	memcpy(key, &e->qtype, sizeof(e->qtype));
+	memcpy(key + sizeof(e->qtype), e->bytes, e->name_len);
+}
+
+static void want_answer(const struct want *e, struct xdpdns_answer *val)
+{
+	memset(val, 0, sizeof(*val));
+	val->rcode = e->rcode;
+	val->flags = e->flags;
+	val->ancount = e->ancount;
+	val->nscount = e->nscount;
+	val->arcount = e->arcount;
+	val->len = e->len;
+	val->csum = e->csum;
+	memcpy(val->data, e->bytes + e->name_len, e->len);
+}
+
+/* Header fields and data[0..len): what the fast path reads. */
+static bool want_same(const struct want *e, const struct xdpdns_answer *val)
+{
+	return val->rcode == e->rcode && val->flags == e->flags && val->ancount == e->ancount &&
+	       val->nscount == e->nscount && val->arcount == e->arcount && val->len == e->len &&
+	       val->csum == e->csum && !memcmp(val->data, e->bytes + e->name_len, e->len);
+}
+
+/* Is this map key (of class c, key_size bytes) an entry of the desired state? */
+static bool key_desired(const struct map_writer *w, enum xdpdns_key_class c, const uint8_t *key)
+{
+	size_t key_size = xdpdns_key_size(c);
+	struct xdpdns_key_l k = { 0 };
+	unsigned int len;
+
+	memcpy(&k, key, key_size);
+	len = xdpdns_key_name_len(&k);
+	if (!len || xdpdns_key_class(len) != c || !w->n_slots)
+		return false;
+	for (size_t i = sizeof(k.qtype) + len; i < key_size; i++)
+		if (key[i])
+			return false;	/* not zero-filled: the fast path never builds it */
+	return *slot_find(w, key_hash(k.qtype, k.name, len), k.qtype, k.name, len) != NULL;
+}
+
+static void fail_note(struct map_writer_stats *s, int *first, int err)
+{
+	s->syscalls_failed++;
+	if (!*first)
+		*first = err;
+}
+
+/*
+ * Write (update) or delete n packed keys of class c, in as few batch calls as the ops allow.
+ * An element that fails is counted and skipped; the rest are still tried.
+ */
+static void batch_apply(struct map_writer *w, enum xdpdns_key_class c, const uint8_t *keys,
+			unsigned int n, bool update, struct map_writer_stats *s, int *first)
+{
+	size_t key_size = xdpdns_key_size(c);
+	unsigned int done = 0;
+
+	while (done < n) {
+		unsigned int cnt = n - done;
+		int err;
+
+		s->syscalls++;
+		if (update)
+			err = w->ops->update_batch(w->ctx, c, keys + done * key_size,
+						   w->vals + done, &cnt);
+		else
+			err = w->ops->delete_batch(w->ctx, c, keys + done * key_size, &cnt);
+		if (cnt > n - done)
+			cnt = n - done;
+		for (unsigned int i = done; i < done + cnt; i++) {
+			if (!update)
+				s->deleted++;
+			else if (w->inserting[i])
+				s->inserted++;
+			else
+				s->updated++;
+		}
+		done += cnt;
+		if (err) {
+			fail_note(s, first, err);
+			if (done < n) {
+				s->failed++;	/* the element the call stopped at */
+				done++;
+			}
+		} else if (!cnt) {
+			s->failed += n - done;	/* no progress, no error: broken ops */
+			if (!*first)
+				*first = -EIO;
+			break;
+		}
+	}
+}
+
+/* Write every desired entry of class c whose map value differs or is missing. */
+static void class_write(struct map_writer *w, enum xdpdns_key_class c, struct map_writer_stats *s,
+			int *first)
+{
+	size_t key_size = xdpdns_key_size(c);
+	unsigned int n = 0;
+
+	for (size_t i = 0; i < w->n_slots; i++) {
+		const struct want *e = w->slots[i];
+		uint8_t *key = w->keys + n * key_size;
+		int err;
+
+		if (!e || xdpdns_key_class(e->name_len) != c)
+			continue;
+		want_key(e, key, key_size);
+		s->syscalls++;
+		err = w->ops->lookup(w->ctx, c, key, &w->cur);
+		if (!err && want_same(e, &w->cur)) {
+			s->unchanged++;
+			continue;
+		}
+		if (err && err != -ENOENT)
+			fail_note(s, first, err);	/* unreadable: write it anyway */
+		w->inserting[n] = err == -ENOENT;
+		want_answer(e, &w->vals[n]);
+		if (++n == WRITER_BATCH) {
+			batch_apply(w, c, w->keys, n, true, s, first);
+			n = 0;
+		}
+	}
+	if (n)
+		batch_apply(w, c, w->keys, n, true, s, first);
+}
+
+static int stale_push(struct map_writer *w, size_t n, size_t key_size, const uint8_t *key)
+{
+	if (n == w->stale_cap) {
+		size_t cap = w->stale_cap ? w->stale_cap * 2 : WRITER_BATCH;
+		uint8_t *p = realloc(w->stale, cap * XDPDNS_KEY_L);
+
+		if (!p)
+			return -ENOMEM;
+		w->stale = p;
+		w->stale_cap = cap;
+	}
+	memcpy(w->stale + n * key_size, key, key_size);
+	return 0;
+}
+
+/*
+ * Delete every key of class c that is not desired. The keys are collected first: deleting
+ * the current key of a hash map iteration would restart it.
+ */
+static void class_sweep(struct map_writer *w, enum xdpdns_key_class c, struct map_writer_stats *s,
+			int *first)
+{
+	size_t key_size = xdpdns_key_size(c);
+	struct xdpdns_key_l a, b;
+	uint8_t *prev = NULL, *next = (uint8_t *)&a;
+	size_t n = 0;
+
+	for (unsigned long seen = 0;; seen++) {
+		int err;
+
+		if (seen == WRITER_ITER_MAX) {
+			if (!*first)
+				*first = -ELOOP;
+			break;
+		}
+		s->syscalls++;
+		err = w->ops->next_key(w->ctx, c, prev, next);
+		if (err == -ENOENT)
+			break;
+		if (err) {
+			fail_note(s, first, err);
+			break;	/* cannot go on from here; delete what is known to be stale */
+		}
+		if (!key_desired(w, c, next)) {
+			err = stale_push(w, n, key_size, next);
+			if (err) {
+				if (!*first)
+					*first = err;
+				break;
+			}
+			n++;
+		}
+		prev = next;
+		next = next == (uint8_t *)&a ? (uint8_t *)&b : (uint8_t *)&a;
+	}
+	for (size_t done = 0; done < n; done += WRITER_BATCH) {
+		unsigned int cnt = n - done < WRITER_BATCH ? n - done : WRITER_BATCH;
+
+		batch_apply(w, c, w->stale + done * key_size, cnt, false, s, first);
+	}
+}
+
+int map_writer_commit(struct map_writer *w, struct map_writer_stats *st)
+{
+	struct map_writer_stats s = { .desired = w->count };
+	int first = 0;
+
+	/* Every write of every class before any delete: a name moving between values, or a
+	 * name whose NODATA entry gives way to a real answer, is never missing. */
+	for (int c = 0; c < XDPDNS_CLASS_COUNT; c++)
+		class_write(w, c, &s, &first);
+	for (int c = 0; c < XDPDNS_CLASS_COUNT; c++)
+		class_sweep(w, c, &s, &first);
+	if (st)
+		*st = s;
+	return first;
+}
+
+/* The real syscalls. */
+
+static bool batch_refused(int err)
+{
+	return err == -EINVAL || err == -ENOTSUPP || err == -EOPNOTSUPP;
+}
+
+static int bpf_lookup(void *ctx, enum xdpdns_key_class c, const void *key,
+		      struct xdpdns_answer *val)
+{
+	const struct map_writer_bpf *b = ctx;
+
+	return bpf_map_lookup_elem(b->maps->answers[c], key, val) ? -errno : 0;
+}
+
+static int bpf_next_key(void *ctx, enum xdpdns_key_class c, const void *key, void *next)
+{
+	const struct map_writer_bpf *b = ctx;
+
+	return bpf_map_get_next_key(b->maps->answers[c], key, next) ? -errno : 0;
+}
+
+/*
+ * One batch syscall, or single ones when the kernel has no batch op for the map. A refused
+ * batch leaves *count untouched (the kernel writes it back only once it runs the batch),
+ * while an element that fails inside a batch stops it with *count below the input.
+ */
+static int bpf_apply(struct map_writer_bpf *b, enum xdpdns_key_class c, const void *keys,
+		     const struct xdpdns_answer *vals, unsigned int *count)
+{
+	int fd = b->maps->answers[c];
+	size_t key_size = xdpdns_key_size(c);
+	unsigned int n = *count;
+
+	if (!b->no_batch) {
+		LIBBPF_OPTS(bpf_map_batch_opts, opts);
+		__u32 cnt = n;
+		int err;
+
+		if (vals)
+			err = bpf_map_update_batch(fd, keys, vals, &cnt, &opts);
+		else
+			err = bpf_map_delete_batch(fd, keys, &cnt, &opts);
+		if (!err || !batch_refused(err) || cnt < n) {
+			*count = cnt < n ? cnt : n;
+			return err;
+		}
+	}
+	for (unsigned int i = 0; i < n; i++) {
+		const uint8_t *key = (const uint8_t *)keys + i * key_size;
+		int err;
+
+		if (vals)
+			err = bpf_map_update_elem(fd, key, &vals[i], BPF_ANY);
+		else
+			err = bpf_map_delete_elem(fd, key);
+		if (err) {
+			*count = i;
+			return -errno;
+		}
+		if (i == 0)
+			b->no_batch = true;	/* the batch was refused, not its element */
+	}
+	*count = n;
+	return 0;
+}
+
+static int bpf_update_batch(void *ctx, enum xdpdns_key_class c, const void *keys,
+			    const struct xdpdns_answer *vals, unsigned int *count)
+{
+	return bpf_apply(ctx, c, keys, vals, count);
+}
+
+static int bpf_delete_batch(void *ctx, enum xdpdns_key_class c, const void *keys,
+			    unsigned int *count)
+{
+	return bpf_apply(ctx, c, keys, NULL, count);
+}
+
+const struct map_ops map_writer_bpf_ops = {
+	.lookup = bpf_lookup,
+	.update_batch = bpf_update_batch,
+	.delete_batch = bpf_delete_batch,
+	.next_key = bpf_next_key,
+};
+
+/* Zone table and config. */
+
+static int now_ns(__u64 *out)
+{
+	struct timespec ts;
+
+	if (clock_gettime(CLOCK_MONOTONIC, &ts))
+		return -errno;
+	*out = (__u64)ts.tv_sec * 1000000000ULL + (__u64)ts.tv_nsec;
+	return 0;
+}
+
+static int config_read(const struct xdpdns_maps *m, struct xdpdns_config *cfg)
+{
+	__u32 key = 0;
+
+	return bpf_map_lookup_elem(m->config, &key, cfg) ? -errno : 0;
+}
+
+/* Every config write says the daemon is alive. */
+static int config_write(const struct xdpdns_maps *m, struct xdpdns_config *cfg)
+{
+	__u32 key = 0;
+	int err;
+
+	err = now_ns(&cfg->heartbeat_ns);
+	if (err)
+		return err;
+	return bpf_map_update_elem(m->config, &key, cfg, BPF_ANY) ? -errno : 0;
+}
+
+int map_heartbeat_write(const struct xdpdns_maps *m)
+{
+	struct xdpdns_config cfg;
+	int err;
+
+	err = config_read(m, &cfg);
+	if (err)
+		return err;
+	return config_write(m, &cfg);
+}
+
+int map_config_write(const struct xdpdns_maps *m, const struct map_config *c)
+{
+	struct xdpdns_config cfg, cur;
+	int err;
+
+	if (c->n_v4 > XDPDNS_MAX_LISTEN || c->n_v6 > XDPDNS_MAX_LISTEN ||
+	    (c->edns_size && c->edns_size < 512))
+		return -EINVAL;
+	err = config_read(m, &cur);
+	if (err)
+		return err;
+	memset(&cfg, 0, sizeof(cfg));
+	cfg.stale_after_ns = c->stale_after_ns;
+	cfg.port = htons(c->port);
+	cfg.edns_size = c->edns_size ? c->edns_size : XDPDNS_EDNS_SIZE;
+	cfg.n_v4 = c->n_v4;
+	cfg.n_v6 = c->n_v6;
+	cfg.n_zones = cur.n_zones;	/* owned by map_zones_write() */
+	for (unsigned int i = 0; i < c->n_v4; i++)
+		cfg.v4[i] = c->v4[i].s_addr;
+	for (unsigned int i = 0; i < c->n_v6; i++)
+		memcpy(cfg.v6[i].b, c->v6[i].s6_addr, sizeof(cfg.v6[i].b));
+	return config_write(m, &cfg);
+}
+
+/* Copy z into out with the name lower-cased and zero-filled and the padding zeroed. */
+static int zone_normalize(struct xdpdns_zone *out, const struct xdpdns_zone *z)
+{
+	struct xdpdns_key_l key;
+
+	if (z->action != XDPDNS_ZONE_AUTH && z->action != XDPDNS_ZONE_PASS)
+		return -EINVAL;
+	if (z->name_len == 0 || z->name_len > XDPDNS_NAME_MAX)
+		return -EINVAL;
+	if (xdpdns_key_build(&key, z->name, z->name_len, 0))
+		return -EINVAL;
+	memset(out, 0, sizeof(*out));
+	memcpy(out->name, key.name, z->name_len);
+	out->name_len = z->name_len;
+	out->action = z->action;
+	out->soa_csum = z->soa_csum;
+	memcpy(out->soa, z->soa, XDPDNS_SOA_LEN);
+	return 0;
+}
+
+int map_zones_write(const struct xdpdns_maps *m, const struct xdpdns_zone *zones, unsigned int n)
+{
+	struct xdpdns_zone want[XDPDNS_MAX_ZONES], have[XDPDNS_MAX_ZONES];
+	struct xdpdns_config cfg;
+	bool same;
+	int err;
+
+	if (n > XDPDNS_MAX_ZONES)
+		return -E2BIG;
+	memset(want, 0, sizeof(want));
+	/* Insertion sort, longest name first; stable, so equal lengths keep the given order. */
+	for (unsigned int i = 0; i < n; i++) {
+		struct xdpdns_zone z;
+		unsigned int j;
+
+		err = zone_normalize(&z, &zones[i]);
+		if (err)
+			return err;
+		for (j = 0; j < i; j++)
+			if (want[j].name_len == z.name_len &&
+			    !memcmp(want[j].name, z.name, z.name_len))
+				return -EINVAL;
+		for (j = i; j > 0 && want[j - 1].name_len < z.name_len; j--)
+			want[j] = want[j - 1];
+		want[j] = z;
+	}
+	err = config_read(m, &cfg);
+	if (err)
+		return err;
+	same = cfg.n_zones == n;
+	for (__u32 i = 0; i < XDPDNS_MAX_ZONES; i++) {
+		if (bpf_map_lookup_elem(m->zones, &i, &have[i]))
+			return -errno;
+		if (i < n && memcmp(&have[i], &want[i], sizeof(want[i])))
+			same = false;
+	}
+	if (same)
+		return 0;
+	if (cfg.n_zones) {
+		cfg.n_zones = 0;
+		err = config_write(m, &cfg);
+		if (err)
+			return err;
+	}
+	/* Entries past n are zeroed too, so a dump of the map shows only the table. */
+	for (__u32 i = 0; i < XDPDNS_MAX_ZONES; i++) {
+		if (!memcmp(&have[i], &want[i], sizeof(want[i])))
+			continue;
+		if (bpf_map_update_elem(m->zones, &i, &want[i], BPF_ANY))
+			return -errno;
+	}
+	cfg.n_zones = n;
+	return config_write(m, &cfg);
+}

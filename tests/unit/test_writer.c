@@ -1,0 +1,872 @@
+// SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
+/*
+ * Reconcile (maps/writer.c) against an in-memory fake of the map syscalls that records the
+ * order of its write and delete calls and fails on demand; then, as root, the real syscalls
+ * on kernel maps created with the contract's key and value sizes.
+ */
+#include <errno.h>
+#include <malloc.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <arpa/inet.h>
+
+#include <bpf/bpf.h>
+#include <criterion/criterion.h>
+#include <uthash.h>
+
+#include "writer.h"
+
+#define LOG_MAX 4096
+
+struct fake_entry {
+	UT_hash_handle hh;
+	struct xdpdns_answer val;
+	uint8_t key[XDPDNS_KEY_L];	/* xdpdns_key_size(class) bytes are the hash key */
+};
+
+struct fake_call {
+	char op;			/* 'U' update_batch, 'D' delete_batch */
+	enum xdpdns_key_class c;
+	unsigned int count;		/* elements asked for */
+};
+
+struct fake {
+	struct fake_entry *map[XDPDNS_CLASS_COUNT];
+	struct fake_call log[LOG_MAX];
+	unsigned int n_log;
+	unsigned int lookups;
+	unsigned int next_keys;
+	/* failure injection: an element whose key has this qtype fails (0: never) */
+	uint16_t fail_update_qtype;
+	uint16_t fail_delete_qtype;
+	uint16_t fail_lookup_qtype;
+	int fail_next_key;		/* next_key fails with this once the map has been read */
+};
+
+static struct fake fk;
+static struct map_writer *w;
+
+static uint16_t key_qtype(const void *key)
+{
+	__be16 q;
+
+	memcpy(&q, key, sizeof(q));
+	return ntohs(q);
+}
+
+static void log_call(char op, enum xdpdns_key_class c, unsigned int count)
+{
+	cr_assert_lt(fk.n_log, LOG_MAX, "call log overflow");
+	fk.log[fk.n_log++] = (struct fake_call){ .op = op, .c = c, .count = count };
+}
+
+static struct fake_entry *fake_find(enum xdpdns_key_class c, const void *key)
+{
+	struct fake_entry *e;
+
+	HASH_FIND(hh, fk.map[c], key, xdpdns_key_size(c), e);
+	return e;
+}
+
+static int fake_lookup(void *ctx, enum xdpdns_key_class c, const void *key,
+		       struct xdpdns_answer *val)
+{
+	struct fake_entry *e;
+
+	cr_assert_eq(ctx, &fk);
+	fk.lookups++;
+	if (fk.fail_lookup_qtype && key_qtype(key) == fk.fail_lookup_qtype)
+		return -EIO;
+	e = fake_find(c, key);
+	if (!e)
+		return -ENOENT;
+	*val = e->val;
+	return 0;
+}
+
+static int fake_update_batch(void *ctx, enum xdpdns_key_class c, const void *keys,
+			     const struct xdpdns_answer *vals, unsigned int *count)
+{
+	size_t ks = xdpdns_key_size(c);
+
+	cr_assert_eq(ctx, &fk);
+	log_call('U', c, *count);
+	for (unsigned int i = 0; i < *count; i++) {
+		const uint8_t *key = (const uint8_t *)keys + i * ks;
+		struct fake_entry *e;
+
+		if (fk.fail_update_qtype && key_qtype(key) == fk.fail_update_qtype) {
+			*count = i;
+			return -ENOSPC;
+		}
+		e = fake_find(c, key);
+		if (!e) {
+			e = calloc(1, sizeof(*e));
+			cr_assert_not_null(e);
+			memcpy(e->key, key, ks);
+			HASH_ADD(hh, fk.map[c], key, ks, e);
+		}
+		e->val = vals[i];
+	}
+	return 0;
+}
+
+static int fake_delete_batch(void *ctx, enum xdpdns_key_class c, const void *keys,
+			     unsigned int *count)
+{
+	size_t ks = xdpdns_key_size(c);
+
+	cr_assert_eq(ctx, &fk);
+	log_call('D', c, *count);
+	for (unsigned int i = 0; i < *count; i++) {
+		const uint8_t *key = (const uint8_t *)keys + i * ks;
+		struct fake_entry *e = fake_find(c, key);
+
+		if (!e || (fk.fail_delete_qtype && key_qtype(key) == fk.fail_delete_qtype)) {
+			*count = i;
+			return e ? -EPERM : -ENOENT;
+		}
+		HASH_DEL(fk.map[c], e);
+		free(e);
+	}
+	return 0;
+}
+
+static int fake_next_key(void *ctx, enum xdpdns_key_class c, const void *key, void *next)
+{
+	struct fake_entry *e;
+
+	cr_assert_eq(ctx, &fk);
+	fk.next_keys++;
+	if (fk.fail_next_key && key)
+		return fk.fail_next_key;
+	e = key ? fake_find(c, key) : NULL;
+	e = key && e ? e->hh.next : fk.map[c];	/* an unknown key restarts, as in a kernel */
+	if (!e)
+		return -ENOENT;
+	memcpy(next, e->key, xdpdns_key_size(c));
+	return 0;
+}
+
+static const struct map_ops fake_ops = {
+	.lookup = fake_lookup,
+	.update_batch = fake_update_batch,
+	.delete_batch = fake_delete_batch,
+	.next_key = fake_next_key,
+};
+
+static void setup(void)
+{
+	memset(&fk, 0, sizeof(fk));
+	w = map_writer_new(&fake_ops, &fk);
+	cr_assert_not_null(w);
+}
+
+static void teardown(void)
+{
+	map_writer_free(w);
+	for (int c = 0; c < XDPDNS_CLASS_COUNT; c++) {
+		struct fake_entry *e, *tmp;
+
+		HASH_ITER(hh, fk.map[c], e, tmp) {
+			HASH_DEL(fk.map[c], e);
+			free(e);
+		}
+	}
+}
+
+static void fake_forget_calls(void)
+{
+	fk.n_log = 0;
+	fk.lookups = 0;
+	fk.next_keys = 0;
+}
+
+/* Wire name of "<label>.<n>.<filler labels to reach about len bytes>.test." */
+static size_t make_name(uint8_t *out, const char *label, unsigned int n, size_t len)
+{
+	char first[64];
+	size_t pos = 0;
+	int l = snprintf(first, sizeof(first), "%s%u", label, n);
+
+	out[pos++] = (uint8_t)l;
+	memcpy(out + pos, first, (size_t)l);
+	pos += (size_t)l;
+	while (pos + 1 + 5 + 1 < len) {
+		size_t fill = len - pos - 1 - 5 - 1 - 1;
+
+		if (fill > XDPDNS_LABEL_MAX)
+			fill = XDPDNS_LABEL_MAX;
+		if (fill == 0)
+			break;
+		out[pos++] = (uint8_t)fill;
+		memset(out + pos, 'x', fill);
+		pos += fill;
+	}
+	memcpy(out + pos, "\x04test", 5);
+	pos += 5;
+	out[pos++] = 0;
+	return pos;
+}
+
+static struct xdpdns_key_l key_of(const char *label, unsigned int n, size_t len, uint16_t qtype)
+{
+	uint8_t name[XDPDNS_NAME_MAX];
+	struct xdpdns_key_l k;
+	size_t nl = make_name(name, label, n, len);
+
+	cr_assert_eq(xdpdns_key_build(&k, name, nl, qtype), 0, "name %s%u", label, n);
+	return k;
+}
+
+static struct xdpdns_answer answer_of(unsigned int n, uint8_t tag)
+{
+	struct xdpdns_answer a = { 0 };
+
+	a.ancount = 1;
+	a.len = 16 + n % 7;
+	for (unsigned int i = 0; i < a.len; i++)
+		a.data[i] = (uint8_t)(tag + i + n);
+	a.csum = xdpdns_csum_partial(a.data, a.len);
+	return a;
+}
+
+static size_t fake_count(enum xdpdns_key_class c)
+{
+	return HASH_COUNT(fk.map[c]);
+}
+
+static size_t fake_total(void)
+{
+	return fake_count(XDPDNS_CLASS_S) + fake_count(XDPDNS_CLASS_M) + fake_count(XDPDNS_CLASS_L);
+}
+
+/* The map holds exactly key -> val, zero-filled beyond len. */
+static void assert_holds(const struct xdpdns_key_l *k, const struct xdpdns_answer *val)
+{
+	unsigned int len = xdpdns_key_name_len(k);
+	struct fake_entry *e = fake_find(xdpdns_key_class(len), k);
+	struct xdpdns_answer want = *val;
+
+	cr_assert_not_null(e, "entry missing");
+	memset(want.data + want.len, 0, sizeof(want.data) - want.len);
+	want.pad = 0;
+	cr_assert_eq(memcmp(&e->val, &want, sizeof(want)), 0, "entry differs");
+}
+
+static unsigned int count_calls(char op)
+{
+	unsigned int n = 0;
+
+	for (unsigned int i = 0; i < fk.n_log; i++)
+		n += fk.log[i].op == op;
+	return n;
+}
+
+/* Three entries, one per class: 20-, 100- and 200-byte names. */
+static const size_t class_len[XDPDNS_CLASS_COUNT] = { 20, 100, 200 };
+
+static void add_three(uint8_t tag)
+{
+	for (unsigned int c = 0; c < XDPDNS_CLASS_COUNT; c++) {
+		struct xdpdns_key_l k = key_of("e", c, class_len[c], 1);
+		struct xdpdns_answer a = answer_of(c, tag);
+
+		cr_assert_eq(xdpdns_key_class(xdpdns_key_name_len(&k)), c);
+		cr_assert_eq(map_writer_add(w, &k, &a), 0);
+	}
+}
+
+TestSuite(writer, .init = setup, .fini = teardown);
+
+Test(writer, initial_fill)
+{
+	struct map_writer_stats st;
+
+	add_three(1);
+	cr_assert_eq(map_writer_count(w), 3);
+	cr_assert_eq(map_writer_commit(w, &st), 0);
+	cr_assert_eq(st.desired, 3);
+	cr_assert_eq(st.inserted, 3);
+	cr_assert_eq(st.updated + st.unchanged + st.deleted + st.failed + st.syscalls_failed, 0);
+	for (unsigned int c = 0; c < XDPDNS_CLASS_COUNT; c++) {
+		struct xdpdns_key_l k = key_of("e", c, class_len[c], 1);
+		struct xdpdns_answer a = answer_of(c, 1);
+
+		cr_assert_eq(fake_count(c), 1, "class %u", c);
+		assert_holds(&k, &a);
+	}
+	/* 3 lookups, one update per class, then one iteration step past each class's end */
+	cr_assert_eq(count_calls('U'), 3);
+	cr_assert_eq(count_calls('D'), 0);
+	cr_assert_eq(st.syscalls, 3 + 3 + (3 + 3));
+}
+
+Test(writer, noop_recommit_writes_nothing)
+{
+	struct map_writer_stats st;
+
+	add_three(1);
+	cr_assert_eq(map_writer_commit(w, &st), 0);
+	fake_forget_calls();
+	cr_assert_eq(map_writer_commit(w, &st), 0);
+	cr_assert_eq(fk.n_log, 0, "a no-op commit made %u write/delete calls", fk.n_log);
+	cr_assert_eq(st.unchanged, 3);
+	cr_assert_eq(st.inserted + st.updated + st.deleted, 0);
+
+	/* The same desired state collected again: still nothing to write. */
+	map_writer_reset(w);
+	cr_assert_eq(map_writer_count(w), 0);
+	add_three(1);
+	fake_forget_calls();
+	cr_assert_eq(map_writer_commit(w, &st), 0);
+	cr_assert_eq(fk.n_log, 0);
+	cr_assert_eq(st.unchanged, 3);
+}
+
+Test(writer, compares_header_and_used_data_only)
+{
+	struct map_writer_stats st;
+	struct fake_entry *e;
+
+	add_three(1);
+	cr_assert_eq(map_writer_commit(w, &st), 0);
+	/* Bytes the fast path never reads differ in the map: not a reason to rewrite. */
+	e = fk.map[XDPDNS_CLASS_S];
+	e->val.data[e->val.len + 3] = 0xaa;
+	e->val.pad = 7;
+	fake_forget_calls();
+	cr_assert_eq(map_writer_commit(w, &st), 0);
+	cr_assert_eq(fk.n_log, 0);
+	cr_assert_eq(st.unchanged, 3);
+
+	/* Each header field is compared. */
+	e->val.nscount = 9;
+	e = fk.map[XDPDNS_CLASS_M];
+	e->val.csum ^= 1;
+	cr_assert_eq(map_writer_commit(w, &st), 0);
+	cr_assert_eq(st.updated, 2);
+	cr_assert_eq(st.unchanged, 1);
+}
+
+Test(writer, changed_value_rewritten)
+{
+	struct map_writer_stats st;
+	struct xdpdns_key_l k = key_of("e", 1, class_len[1], 1);
+	struct xdpdns_answer changed = answer_of(1, 50);
+
+	add_three(1);
+	cr_assert_eq(map_writer_commit(w, &st), 0);
+	map_writer_reset(w);
+	add_three(1);
+	cr_assert_eq(map_writer_add(w, &k, &changed), 0);	/* replaces the value */
+	cr_assert_eq(map_writer_count(w), 3);
+	fake_forget_calls();
+	cr_assert_eq(map_writer_commit(w, &st), 0);
+	cr_assert_eq(st.updated, 1);
+	cr_assert_eq(st.unchanged, 2);
+	cr_assert_eq(st.inserted + st.deleted, 0);
+	cr_assert_eq(fk.n_log, 1);
+	cr_assert_eq(fk.log[0].op, 'U');
+	cr_assert_eq(fk.log[0].c, XDPDNS_CLASS_M);
+	cr_assert_eq(fk.log[0].count, 1);
+	assert_holds(&k, &changed);
+
+	/* A shorter value: the old tail must not survive. */
+	changed.len = 3;
+	changed.csum = xdpdns_csum_partial(changed.data, 3);
+	cr_assert_eq(map_writer_add(w, &k, &changed), 0);
+	cr_assert_eq(map_writer_commit(w, &st), 0);
+	cr_assert_eq(st.updated, 1);
+	assert_holds(&k, &changed);
+}
+
+Test(writer, removed_key_swept)
+{
+	struct map_writer_stats st;
+	struct xdpdns_key_l gone = key_of("e", 2, class_len[2], 1);
+
+	add_three(1);
+	cr_assert_eq(map_writer_commit(w, &st), 0);
+	map_writer_reset(w);
+	for (unsigned int c = 0; c < 2; c++) {
+		struct xdpdns_key_l k = key_of("e", c, class_len[c], 1);
+		struct xdpdns_answer a = answer_of(c, 1);
+
+		cr_assert_eq(map_writer_add(w, &k, &a), 0);
+	}
+	cr_assert_eq(map_writer_commit(w, &st), 0);
+	cr_assert_eq(st.deleted, 1);
+	cr_assert_eq(st.unchanged, 2);
+	cr_assert_null(fake_find(XDPDNS_CLASS_L, &gone));
+	cr_assert_eq(fake_total(), 2);
+
+	/* An empty desired state empties the maps. */
+	map_writer_reset(w);
+	cr_assert_eq(map_writer_commit(w, &st), 0);
+	cr_assert_eq(st.deleted, 2);
+	cr_assert_eq(fake_total(), 0);
+}
+
+Test(writer, same_name_other_type_is_another_entry)
+{
+	struct map_writer_stats st;
+	struct xdpdns_key_l a = key_of("n", 1, 30, 1), aaaa = key_of("n", 1, 30, 28);
+	struct xdpdns_answer v = answer_of(1, 1);
+
+	cr_assert_eq(map_writer_add(w, &a, &v), 0);
+	cr_assert_eq(map_writer_add(w, &aaaa, &v), 0);
+	cr_assert_eq(map_writer_commit(w, &st), 0);
+	cr_assert_eq(st.inserted, 2);
+	map_writer_reset(w);
+	cr_assert_eq(map_writer_add(w, &aaaa, &v), 0);
+	cr_assert_eq(map_writer_commit(w, &st), 0);
+	cr_assert_eq(st.deleted, 1);
+	cr_assert_null(fake_find(XDPDNS_CLASS_S, &a));
+	cr_assert_not_null(fake_find(XDPDNS_CLASS_S, &aaaa));
+}
+
+Test(writer, foreign_keys_swept)
+{
+	struct map_writer_stats st;
+	struct xdpdns_key_l k = key_of("e", 0, class_len[0], 1);
+	struct xdpdns_answer v = answer_of(0, 1);
+	unsigned int count = 1;
+	uint8_t junk[XDPDNS_KEY_S];
+
+	/* A short name in the large map: the fast path never looks there for it. */
+	cr_assert_eq(fake_update_batch(&fk, XDPDNS_CLASS_L, &k, &v, &count), 0);
+	/* A key with bytes after the root label, and a key that is not a name at all. */
+	memcpy(junk, &k, sizeof(junk));
+	junk[sizeof(junk) - 1] = 'z';
+	cr_assert_eq(fake_update_batch(&fk, XDPDNS_CLASS_S, junk, &v, &count), 0);
+	memset(junk, 0xff, sizeof(junk));
+	cr_assert_eq(fake_update_batch(&fk, XDPDNS_CLASS_S, junk, &v, &count), 0);
+
+	cr_assert_eq(map_writer_add(w, &k, &v), 0);
+	cr_assert_eq(map_writer_commit(w, &st), 0);
+	cr_assert_eq(st.inserted, 1);
+	cr_assert_eq(st.deleted, 3);
+	cr_assert_eq(fake_count(XDPDNS_CLASS_L), 0);
+	cr_assert_eq(fake_count(XDPDNS_CLASS_S), 1);
+	assert_holds(&k, &v);
+}
+
+Test(writer, every_update_before_any_delete)
+{
+	struct map_writer_stats st;
+	unsigned int n = 3000, last_update = 0, first_delete = LOG_MAX;
+
+	/* Before: names 0..n-1 in all classes. After: n/2..n+n/2-1, half of them changed. */
+	for (unsigned int i = 0; i < n; i++) {
+		struct xdpdns_key_l k = key_of("o", i, class_len[i % 3], 1);
+		struct xdpdns_answer v = answer_of(i, 1);
+
+		cr_assert_eq(map_writer_add(w, &k, &v), 0);
+	}
+	cr_assert_eq(map_writer_commit(w, &st), 0);
+	map_writer_reset(w);
+	for (unsigned int i = n / 2; i < n + n / 2; i++) {
+		struct xdpdns_key_l k = key_of("o", i, class_len[i % 3], 1);
+		struct xdpdns_answer v = answer_of(i, i % 2 ? 1 : 2);
+
+		cr_assert_eq(map_writer_add(w, &k, &v), 0);
+	}
+	fake_forget_calls();
+	cr_assert_eq(map_writer_commit(w, &st), 0);
+	cr_assert_eq(st.inserted, n / 2);
+	cr_assert_eq(st.updated, n / 4);
+	cr_assert_eq(st.unchanged, n / 4);
+	cr_assert_eq(st.deleted, n / 2);
+	for (unsigned int i = 0; i < fk.n_log; i++) {
+		if (fk.log[i].op == 'U')
+			last_update = i;
+		else if (first_delete == LOG_MAX)
+			first_delete = i;
+	}
+	cr_assert_gt(count_calls('U'), 3, "expected several update batches");
+	cr_assert_gt(count_calls('D'), 0);
+	cr_assert_lt(last_update, first_delete, "update call %u came after delete call %u",
+		     last_update, first_delete);
+	cr_assert_eq(fake_total(), n);
+}
+
+Test(writer, failed_update_counted_and_skipped)
+{
+	struct map_writer_stats st;
+	struct xdpdns_answer v = answer_of(0, 1);
+
+	/* 10 entries in one batch, one of which fails: the others still go in. */
+	for (unsigned int i = 0; i < 10; i++) {
+		struct xdpdns_key_l k = key_of("f", i, 20, i == 5 ? 99 : 1);
+
+		cr_assert_eq(map_writer_add(w, &k, &v), 0);
+	}
+	fk.fail_update_qtype = 99;
+	cr_assert_eq(map_writer_commit(w, &st), -ENOSPC);
+	cr_assert_eq(st.failed, 1);
+	cr_assert_eq(st.syscalls_failed, 1);
+	cr_assert_eq(st.inserted, 9);
+	cr_assert_eq(fake_total(), 9);
+	cr_assert_leq(count_calls('U'), 2, "one call up to the failed element, one after it");
+
+	/* Healed: the next commit writes only the missing entry. */
+	fk.fail_update_qtype = 0;
+	cr_assert_eq(map_writer_commit(w, &st), 0);
+	cr_assert_eq(st.inserted, 1);
+	cr_assert_eq(st.unchanged, 9);
+	cr_assert_eq(st.failed + st.syscalls_failed, 0);
+}
+
+Test(writer, failed_lookup_delete_iteration_counted)
+{
+	struct map_writer_stats st;
+	struct xdpdns_key_l keep = key_of("k", 1, 20, 1), gone = key_of("k", 2, 20, 5),
+			    gone2 = key_of("k", 3, 20, 1);
+	struct xdpdns_answer v = answer_of(0, 1);
+
+	cr_assert_eq(map_writer_add(w, &keep, &v), 0);
+	cr_assert_eq(map_writer_add(w, &gone, &v), 0);
+	cr_assert_eq(map_writer_add(w, &gone2, &v), 0);
+	cr_assert_eq(map_writer_commit(w, &st), 0);
+
+	/* A lookup that fails: counted, and the entry is written anyway. */
+	fk.fail_lookup_qtype = 1;
+	cr_assert_eq(map_writer_commit(w, &st), -EIO);
+	cr_assert_eq(st.syscalls_failed, 2);
+	cr_assert_eq(st.updated, 2);
+	cr_assert_eq(st.unchanged, 1);
+	fk.fail_lookup_qtype = 0;
+
+	/* A delete that fails. */
+	map_writer_reset(w);
+	cr_assert_eq(map_writer_add(w, &keep, &v), 0);
+	fk.fail_delete_qtype = 5;
+	cr_assert_eq(map_writer_commit(w, &st), -EPERM);
+	cr_assert_eq(st.failed, 1);
+	cr_assert_eq(st.syscalls_failed, 1);
+	cr_assert_eq(st.deleted, 1);
+	cr_assert_not_null(fake_find(XDPDNS_CLASS_S, &gone));
+	fk.fail_delete_qtype = 0;
+
+	/* An iteration that breaks off after its first key: what was found is still swept. */
+	fk.fail_next_key = -EBADF;
+	cr_assert_eq(map_writer_commit(w, &st), -EBADF);
+	cr_assert_eq(st.syscalls_failed, 1);
+	cr_assert_leq(st.deleted, 1);
+	fk.fail_next_key = 0;
+	cr_assert_eq(map_writer_commit(w, &st), 0);
+	cr_assert_eq(fake_total(), 1);
+	cr_assert_not_null(fake_find(XDPDNS_CLASS_S, &keep));
+}
+
+Test(writer, thousands_of_entries)
+{
+	struct map_writer_stats st;
+	unsigned int n = 6000;
+
+	for (unsigned int i = 0; i < n; i++) {
+		struct xdpdns_key_l k = key_of("t", i, class_len[i % 3], i % 2 ? 1 : 28);
+		struct xdpdns_answer v = answer_of(i, 3);
+
+		cr_assert_eq(map_writer_add(w, &k, &v), 0);
+	}
+	cr_assert_eq(map_writer_count(w), n);
+	cr_assert_eq(map_writer_commit(w, &st), 0);
+	cr_assert_eq(st.inserted, n);
+	for (unsigned int c = 0; c < XDPDNS_CLASS_COUNT; c++)
+		cr_assert_eq(fake_count(c), n / 3);
+	/* Batched: 2000 entries per class in ceil(2000 / batch) calls, not 2000. */
+	cr_assert_leq(count_calls('U'), 3 * 8);
+	for (unsigned int i = 0; i < n; i += 97) {
+		struct xdpdns_key_l k = key_of("t", i, class_len[i % 3], i % 2 ? 1 : 28);
+		struct xdpdns_answer v = answer_of(i, 3);
+
+		assert_holds(&k, &v);
+	}
+
+	fake_forget_calls();
+	cr_assert_eq(map_writer_commit(w, &st), 0);
+	cr_assert_eq(fk.n_log, 0);
+	cr_assert_eq(st.unchanged, n);
+
+	map_writer_reset(w);
+	for (unsigned int i = 0; i < n; i += 2) {
+		struct xdpdns_key_l k = key_of("t", i, class_len[i % 3], 28);
+		struct xdpdns_answer v = answer_of(i, 3);
+
+		cr_assert_eq(map_writer_add(w, &k, &v), 0);
+	}
+	cr_assert_eq(map_writer_commit(w, &st), 0);
+	cr_assert_eq(st.deleted, n / 2);
+	cr_assert_eq(st.unchanged, n / 2);
+	cr_assert_eq(fake_total(), n / 2);
+}
+
+Test(writer, desired_state_is_compact)
+{
+	unsigned int n = 200000;
+	struct mallinfo2 before, after;
+	size_t used;
+
+	before = mallinfo2();
+	for (unsigned int i = 0; i < n; i++) {
+		struct xdpdns_key_l k = key_of("pod", i, 40, 1);	/* 40-byte name */
+		struct xdpdns_answer v = { .ancount = 1, .len = 16 };	/* an A record */
+
+		cr_assert_eq(map_writer_add(w, &k, &v), 0);
+	}
+	after = mallinfo2();
+	used = (after.uordblks + after.hblkhd) - (before.uordblks + before.hblkhd);
+	/* 20-byte header + 40 + 16 bytes, plus hash slots: far from sizeof key + value. */
+	cr_assert_lt(used / n, 120, "%zu bytes per entry", used / n);
+}
+
+Test(writer, add_rejects_bad_input)
+{
+	struct xdpdns_key_l k = { 0 };
+	struct xdpdns_answer v = { 0 };
+
+	k.name[0] = 70;	/* label over 63 */
+	cr_assert_eq(map_writer_add(w, &k, &v), -EINVAL);
+	memset(k.name, 1, sizeof(k.name));	/* no root label */
+	cr_assert_eq(map_writer_add(w, &k, &v), -EINVAL);
+	k = key_of("b", 1, 20, 1);
+	v.len = XDPDNS_ANSWER_MAX + 1;
+	cr_assert_eq(map_writer_add(w, &k, &v), -EINVAL);
+	v.len = XDPDNS_ANSWER_MAX;
+	cr_assert_eq(map_writer_emit(w, &k, &v), 0);
+	cr_assert_eq(map_writer_count(w), 1);
+}
+
+Test(writer, free_accepts_null)
+{
+	map_writer_free(NULL);
+}
+
+/* Real kernel maps, as root. */
+
+static struct xdpdns_maps km = { { -1, -1, -1 }, -1, -1, -1 };
+
+static void kernel_maps_create(void)
+{
+	LIBBPF_OPTS(bpf_map_create_opts, hash_opts, .map_flags = BPF_F_NO_PREALLOC);
+
+	if (geteuid() != 0)
+		cr_skip_test("needs root to create BPF maps");
+	for (int c = 0; c < XDPDNS_CLASS_COUNT; c++) {
+		km.answers[c] = bpf_map_create(BPF_MAP_TYPE_HASH, xdpdns_answer_map_names[c],
+					       xdpdns_key_size(c), sizeof(struct xdpdns_answer),
+					       XDPDNS_ANSWERS_MAX_ENTRIES, &hash_opts);
+		if (km.answers[c] < 0)
+			cr_skip_test("bpf_map_create: %s", strerror(errno));
+	}
+	km.zones = bpf_map_create(BPF_MAP_TYPE_ARRAY, XDPDNS_MAP_ZONES, 4,
+				  sizeof(struct xdpdns_zone), XDPDNS_MAX_ZONES, NULL);
+	km.config = bpf_map_create(BPF_MAP_TYPE_ARRAY, XDPDNS_MAP_CONFIG, 4,
+				   sizeof(struct xdpdns_config), 1, NULL);
+	cr_assert_geq(km.zones, 0);
+	cr_assert_geq(km.config, 0);
+}
+
+static void kernel_maps_destroy(void)
+{
+	maps_close(&km);
+}
+
+static size_t kernel_count(enum xdpdns_key_class c)
+{
+	struct xdpdns_key_l a, b;
+	void *prev = NULL, *next = &a;
+	size_t n = 0;
+
+	while (!bpf_map_get_next_key(km.answers[c], prev, next)) {
+		n++;
+		prev = next;
+		next = next == (void *)&a ? (void *)&b : (void *)&a;
+	}
+	return n;
+}
+
+Test(kernel, reconcile_with_batch_ops, .init = kernel_maps_create, .fini = kernel_maps_destroy)
+{
+	struct map_writer_bpf ctx = { .maps = &km };
+	struct map_writer *kw = map_writer_new(&map_writer_bpf_ops, &ctx);
+	struct map_writer_stats st;
+	unsigned int n = 3000;
+
+	cr_assert_not_null(kw);
+	for (unsigned int i = 0; i < n; i++) {
+		struct xdpdns_key_l k = key_of("k", i, class_len[i % 3], 1);
+		struct xdpdns_answer v = answer_of(i, 4);
+
+		cr_assert_eq(map_writer_add(kw, &k, &v), 0);
+	}
+	cr_assert_eq(map_writer_commit(kw, &st), 0, "failed syscalls: %lu", st.syscalls_failed);
+	cr_assert_not(ctx.no_batch, "the kernel refused batch ops");
+	cr_assert_eq(st.inserted, n);
+	/* n lookups, a handful of batches, n + 3 iteration steps */
+	cr_assert_lt(st.syscalls, 2 * n + 3 + 30, "%lu syscalls", st.syscalls);
+	for (unsigned int c = 0; c < XDPDNS_CLASS_COUNT; c++)
+		cr_assert_eq(kernel_count(c), n / 3);
+	for (unsigned int i = 0; i < n; i += 7) {
+		struct xdpdns_key_l k = key_of("k", i, class_len[i % 3], 1);
+		struct xdpdns_answer v = answer_of(i, 4), got;
+
+		cr_assert_eq(maps_lookup_answer(&km, &k, &got), 0, "entry %u", i);
+		memset(v.data + v.len, 0, sizeof(v.data) - v.len);
+		cr_assert_eq(memcmp(&got, &v, sizeof(v)), 0, "entry %u", i);
+	}
+
+	cr_assert_eq(map_writer_commit(kw, &st), 0);
+	cr_assert_eq(st.unchanged, n);
+	cr_assert_eq(st.inserted + st.updated + st.deleted, 0);
+
+	/* Keep the even half, change every fourth: batch deletes and updates. */
+	map_writer_reset(kw);
+	for (unsigned int i = 0; i < n; i += 2) {
+		struct xdpdns_key_l k = key_of("k", i, class_len[i % 3], 1);
+		struct xdpdns_answer v = answer_of(i, i % 4 ? 4 : 5);
+
+		cr_assert_eq(map_writer_add(kw, &k, &v), 0);
+	}
+	cr_assert_eq(map_writer_commit(kw, &st), 0);
+	cr_assert_not(ctx.no_batch);
+	cr_assert_eq(st.deleted, n / 2);
+	cr_assert_eq(st.updated, n / 4);
+	cr_assert_eq(kernel_count(0) + kernel_count(1) + kernel_count(2), n / 2);
+	map_writer_free(kw);
+}
+
+Test(kernel, writer_on_maps, .init = kernel_maps_create, .fini = kernel_maps_destroy)
+{
+	struct map_writer *kw = map_writer_new_maps(&km);
+	struct xdpdns_key_l k = key_of("m", 1, 20, 1);
+	struct xdpdns_answer v = answer_of(1, 1), got;
+
+	cr_assert_not_null(kw);
+	cr_assert_eq(map_writer_add(kw, &k, &v), 0);
+	cr_assert_eq(map_writer_commit(kw, NULL), 0);
+	cr_assert_eq(maps_lookup_answer(&km, &k, &got), 0);
+	cr_assert_eq(got.len, v.len);
+	map_writer_free(kw);
+}
+
+static struct xdpdns_config config_get(void)
+{
+	struct xdpdns_config cfg;
+	__u32 key = 0;
+
+	cr_assert_eq(bpf_map_lookup_elem(km.config, &key, &cfg), 0);
+	return cfg;
+}
+
+static struct xdpdns_zone zone_make(const char *wire, size_t len, uint8_t action)
+{
+	struct xdpdns_zone z = { .name_len = (uint16_t)len, .action = action, .soa_csum = 0x1234 };
+
+	memcpy(z.name, wire, len);
+	memset(z.soa, 0x5a, XDPDNS_SOA_LEN);
+	return z;
+}
+
+Test(kernel, config_and_heartbeat, .init = kernel_maps_create, .fini = kernel_maps_destroy)
+{
+	struct map_config c = { .port = 53, .stale_after_ns = 5000000000ULL, .n_v4 = 2, .n_v6 = 1 };
+	struct xdpdns_config cfg;
+	uint64_t hb;
+
+	inet_pton(AF_INET, "169.254.20.10", &c.v4[0]);
+	inet_pton(AF_INET, "10.96.0.10", &c.v4[1]);
+	inet_pton(AF_INET6, "fd00::a", &c.v6[0]);
+	cr_assert_eq(map_config_write(&km, &c), 0);
+	cfg = config_get();
+	cr_assert_eq(cfg.port, htons(53));
+	cr_assert_eq(cfg.edns_size, XDPDNS_EDNS_SIZE);
+	cr_assert_eq(cfg.stale_after_ns, 5000000000ULL);
+	cr_assert_eq(cfg.n_v4, 2);
+	cr_assert_eq(cfg.n_v6, 1);
+	cr_assert_eq(cfg.v4[0], c.v4[0].s_addr);
+	cr_assert_eq(cfg.v4[1], c.v4[1].s_addr);
+	cr_assert_eq(memcmp(cfg.v6[0].b, c.v6[0].s6_addr, 16), 0);
+	cr_assert_gt(cfg.heartbeat_ns, 0);
+	hb = cfg.heartbeat_ns;
+	usleep(1000);
+	cr_assert_eq(map_heartbeat_write(&km), 0);
+	cfg = config_get();
+	cr_assert_gt(cfg.heartbeat_ns, hb);
+	cr_assert_eq(cfg.port, htons(53));
+	cr_assert_eq(cfg.n_v4, 2);
+
+	c.n_v4 = XDPDNS_MAX_LISTEN + 1;
+	cr_assert_eq(map_config_write(&km, &c), -EINVAL);
+	c.n_v4 = 1;
+	c.edns_size = 511;
+	cr_assert_eq(map_config_write(&km, &c), -EINVAL);
+}
+
+Test(kernel, zone_table, .init = kernel_maps_create, .fini = kernel_maps_destroy)
+{
+	struct xdpdns_zone zones[3] = {
+		zone_make("\x07" "cluster\x05local", 15, XDPDNS_ZONE_AUTH),
+		zone_make("\x03pod\x07" "Cluster\x05local", 19, XDPDNS_ZONE_PASS),
+		zone_make("\x07in-addr\x04" "arpa", 14, XDPDNS_ZONE_AUTH),
+	};
+	struct map_config c = { .port = 53, .n_v4 = 1 };
+	struct xdpdns_zone got;
+	struct xdpdns_config cfg;
+	uint64_t hb;
+	__u32 i;
+
+	cr_assert_eq(map_config_write(&km, &c), 0);
+	cr_assert_eq(map_zones_write(&km, zones, 3), 0);
+	cfg = config_get();
+	cr_assert_eq(cfg.n_zones, 3);
+	cr_assert_eq(cfg.port, htons(53), "config kept");
+	i = 0;
+	cr_assert_eq(bpf_map_lookup_elem(km.zones, &i, &got), 0);
+	cr_assert_eq(got.name_len, 19, "longest first");
+	cr_assert_eq(memcmp(got.name, "\x03pod\x07" "cluster\x05local", 19), 0, "lower-cased");
+	cr_assert_eq(got.action, XDPDNS_ZONE_PASS);
+	cr_assert_eq(got.soa_csum, 0x1234);
+	cr_assert_eq(got.soa[XDPDNS_SOA_LEN - 1], 0x5a);
+	i = 1;
+	cr_assert_eq(bpf_map_lookup_elem(km.zones, &i, &got), 0);
+	cr_assert_eq(got.name_len, 15);
+	i = 2;
+	cr_assert_eq(bpf_map_lookup_elem(km.zones, &i, &got), 0);
+	cr_assert_eq(got.name_len, 14);
+
+	/* The same table again writes nothing, not even the config. */
+	hb = cfg.heartbeat_ns;
+	cr_assert_eq(map_zones_write(&km, zones, 3), 0);
+	cr_assert_eq(config_get().heartbeat_ns, hb);
+
+	/* A smaller table: the tail is cleared. */
+	cr_assert_eq(map_zones_write(&km, zones, 1), 0);
+	cr_assert_eq(config_get().n_zones, 1);
+	i = 1;
+	cr_assert_eq(bpf_map_lookup_elem(km.zones, &i, &got), 0);
+	cr_assert_eq(got.name_len, 0);
+	i = 0;
+	cr_assert_eq(bpf_map_lookup_elem(km.zones, &i, &got), 0);
+	cr_assert_eq(got.name_len, 15);
+
+	/* The config writer keeps n_zones. */
+	cr_assert_eq(map_config_write(&km, &c), 0);
+	cr_assert_eq(config_get().n_zones, 1);
+
+	/* Bad tables change nothing. */
+	zones[1].action = 9;
+	cr_assert_eq(map_zones_write(&km, zones, 2), -EINVAL);
+	zones[1] = zones[0];
+	cr_assert_eq(map_zones_write(&km, zones, 2), -EINVAL, "duplicate");
+	zones[1].name_len = 14;
+	cr_assert_eq(map_zones_write(&km, zones, 2), -EINVAL, "name_len disagrees");
+	cr_assert_eq(map_zones_write(&km, zones, XDPDNS_MAX_ZONES + 1), -E2BIG);
+	cr_assert_eq(config_get().n_zones, 1);
+	cr_assert_eq(map_zones_write(&km, NULL, 0), 0);
+	cr_assert_eq(config_get().n_zones, 0);
+}
