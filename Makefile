@@ -137,7 +137,7 @@ test: all $(UNIT_BINS) $(TBPF_BINS)
 run: all
 	$(Q)deploy/demo.sh
 
-bench: all $(BENCH_BINS)
+bench: all $(BENCH_SKELS) $(BENCH_BINS)
 	$(Q)bench/run.sh
 
 format:

@@ -1,0 +1,221 @@
+// SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
+/*
+ * Answers in the layout of struct xdpdns_answer: the sections that follow the question.
+ * Owners are the pointer 0xc00c (the question keeps the client's case); the SOA's owner,
+ * MNAME and RNAME point to the apex suffix inside the question; rdata names are stored
+ * uncompressed and lower case. Rendering is on demand: the zone keeps records, not bytes.
+ */
+#include <errno.h>
+#include <string.h>
+
+#include "zone_internal.h"
+
+/* Offset of the NS rdata in the message, for the glue owners: the NS RR directly follows
+ * the question; its owner is a 2-byte pointer and 10 fixed bytes follow. */
+static size_t ns_rdata_off(size_t qname_len)
+{
+	return DNS_HDR_LEN + qname_len + 4 + 2 + DNS_RR_FIXED_LEN;
+}
+
+static int soa_write(const struct zone *z, struct dns_writer *w, size_t qname_len, int zi)
+{
+	uint8_t soa[XDPDNS_SOA_LEN];
+
+	zone_soa_render(z, soa, DNS_PTR(DNS_HDR_LEN + qname_len - z->zones[zi].len));
+	return dns_write_bytes(w, soa, sizeof(soa));
+}
+
+static int render_negative(const struct zone *z, size_t qname_len, int zi, uint8_t rcode,
+			   struct zone_reply *r, struct dns_writer *w)
+{
+	int err = soa_write(z, w, qname_len, zi);
+
+	if (err)
+		return err;
+	r->rcode = rcode;
+	r->nscount = 1;
+	r->len = w->len;
+	return 0;
+}
+
+static int render_node(const struct zone *z, const struct znode *n, uint16_t qtype,
+		       struct zone_reply *r, struct dns_writer *w)
+{
+	const struct zrr *rr = n->rrs;
+	int err = 0;
+
+	while (rr && rr->type != qtype)
+		rr = rr->next;
+	if (!rr) {
+		if (n->flags & ZNODE_PASS) {
+			r->flags = XDPDNS_ANS_PASS;
+			return 0;
+		}
+		return render_negative(z, n->len, n->zone, DNS_RCODE_NOERROR, r, w);
+	}
+	for (; rr && rr->type == qtype; rr = rr->next) {
+		if (rr->type == DNS_TYPE_SOA)
+			err = soa_write(z, w, n->len, n->zone);
+		else
+			err = dns_write_rr(w, DNS_OWNER_QNAME, rr->type, DNS_CLASS_IN, rr->ttl,
+					   rr->rdata, rr->rdlen);
+		if (err)
+			return err;
+		r->ancount++;
+	}
+	if (qtype == DNS_TYPE_NS && (n->flags & ZNODE_APEX)) {
+		/* Glue for ns.dns.<zone> (spec 2.9): its owner points at the NS rdata. */
+		struct dns_owner glue = DNS_OWNER_AT(ns_rdata_off(n->len));
+
+		for (unsigned int i = 0; !err && i < z->n_v4; i++, r->arcount++)
+			err = dns_write_a(w, glue, z->ttl, z->v4[i]);
+		for (unsigned int i = 0; !err && i < z->n_v6; i++, r->arcount++)
+			err = dns_write_aaaa(w, glue, z->ttl, z->v6[i]);
+		if (err)
+			return err;
+	}
+	r->len = w->len;
+	return 0;
+}
+
+/* name: lower-case wire name, valid */
+static int answer_lower(const struct zone *z, const uint8_t *name, size_t len, uint16_t qtype,
+			struct zone_reply *r, uint8_t *buf, size_t cap)
+{
+	const struct znode *n = zone_node_find(z, name, len);
+	struct dns_writer w;
+	int zi;
+
+	memset(r, 0, sizeof(*r));
+	dns_writer_init(&w, buf, cap);
+	if (n)
+		return render_node(z, n, qtype, r, &w);
+	zi = zone_find(z, name, len, false);
+	if (zi < 0 || z->zones[zi].action != XDPDNS_ZONE_AUTH)
+		return -ENOENT;
+	return render_negative(z, len, zi, DNS_RCODE_NXDOMAIN, r, &w);
+}
+
+int zone_answer_buf(const struct zone *z, const uint8_t *qname, size_t qname_len,
+		    uint16_t qtype, struct zone_reply *out, uint8_t *buf, size_t cap)
+{
+	struct xdpdns_key_l key;
+	int err;
+
+	err = xdpdns_key_build(&key, qname, qname_len, qtype);	/* validates, lower-cases */
+	if (err)
+		return err;
+	return answer_lower(z, key.name, qname_len, qtype, out, buf, cap);
+}
+
+static void answer_fill(struct xdpdns_answer *out, const struct zone_reply *r)
+{
+	out->rcode = r->rcode;
+	out->flags = r->flags;
+	out->ancount = r->ancount;
+	out->nscount = r->nscount;
+	out->arcount = r->arcount;
+	out->len = (uint16_t)r->len;
+	out->csum = xdpdns_csum_partial(out->data, r->len);
+}
+
+/* An answer over XDPDNS_ANSWER_MAX: the slow path serves it (zone_answer_buf()). */
+static void answer_too_big(struct xdpdns_answer *out)
+{
+	memset(out, 0, sizeof(*out));
+	out->flags = XDPDNS_ANS_PASS;
+}
+
+int zone_answer(const struct zone *z, const uint8_t *qname, size_t qname_len, uint16_t qtype,
+		struct xdpdns_answer *out)
+{
+	struct zone_reply r;
+	int err;
+
+	memset(out, 0, sizeof(*out));
+	err = zone_answer_buf(z, qname, qname_len, qtype, &r, out->data, sizeof(out->data));
+	if (err == -EMSGSIZE) {
+		answer_too_big(out);
+		return 0;
+	}
+	if (err)
+		return err;
+	answer_fill(out, &r);
+	return 0;
+}
+
+static int project_one(const struct zone *z, const struct znode *n, uint16_t qtype,
+		       zone_emit_fn emit, void *ctx, struct xdpdns_answer *val)
+{
+	struct xdpdns_key_l key;
+	struct zone_reply r;
+	struct dns_writer w;
+	int err;
+
+	err = xdpdns_key_build(&key, n->name, n->len, qtype);
+	if (err)
+		return err;
+	memset(val, 0, sizeof(*val));
+	memset(&r, 0, sizeof(r));
+	dns_writer_init(&w, val->data, sizeof(val->data));
+	err = render_node(z, n, qtype, &r, &w);
+	if (err == -EMSGSIZE)
+		answer_too_big(val);
+	else if (err)
+		return err;
+	else
+		answer_fill(val, &r);
+	return emit(ctx, &key, val);
+}
+
+int zone_project(const struct zone *z, zone_emit_fn emit, void *ctx)
+{
+	struct xdpdns_answer val;
+	struct znode *n, *tmp;
+	int err;
+
+	HASH_ITER(hh, z->names, n, tmp) {
+		err = project_one(z, n, XDPDNS_QTYPE_NAME, emit, ctx, &val);
+		for (const struct zrr *rr = n->rrs; !err && rr; rr = rr->next) {
+			if (rr->next && rr->next->type == rr->type)
+				continue;	/* once per type: the last record of each run */
+			err = project_one(z, n, rr->type, emit, ctx, &val);
+		}
+		if (err)
+			return err;
+	}
+	return 0;
+}
+
+int zone_project_zones(const struct zone *z, struct xdpdns_zone *out, unsigned int max)
+{
+	unsigned int order[XDPDNS_MAX_ZONES], n = z->n_zones;
+
+	if (n > max)
+		return -ENOSPC;
+	for (unsigned int i = 0; i < n; i++)
+		order[i] = i;
+	/* longest first, so the fast path's first suffix match is the most specific zone */
+	for (unsigned int i = 1; i < n; i++)
+		for (unsigned int j = i;
+		     j > 0 && z->zones[order[j]].len > z->zones[order[j - 1]].len; j--) {
+			unsigned int t = order[j];
+
+			order[j] = order[j - 1];
+			order[j - 1] = t;
+		}
+	for (unsigned int i = 0; i < n; i++) {
+		const struct zzone *zz = &z->zones[order[i]];
+		struct xdpdns_zone *o = &out[i];
+
+		memset(o, 0, sizeof(*o));
+		memcpy(o->name, zz->name, zz->len);
+		o->name_len = zz->len;
+		o->action = zz->action;
+		if (zz->action == XDPDNS_ZONE_AUTH) {
+			zone_soa_render(z, o->soa, 0);
+			o->soa_csum = xdpdns_csum_partial(o->soa, XDPDNS_SOA_LEN);
+		}
+	}
+	return (int)n;
+}
