@@ -23,7 +23,7 @@ endif
 # Debian packages: build toolchain, libraries, and what tests, demo and bench run.
 DEB_PKGS := clang-19 llvm-19 bpftool libbpf-dev libxdp-dev xdp-tools libjson-c-dev \
 	libcurl4-openssl-dev libcriterion-dev libldns-dev pkg-config libelf-dev zlib1g-dev \
-	iproute2 knot-dnsutils dnsutils python3-dnspython make gcc uthash-dev
+	iproute2 knot-dnsutils dnsutils python3-dnspython make gcc uthash-dev jq
 
 BPF_CFLAGS	:= -g -O2 --target=bpf -mcpu=v3 -Wall -Wextra -Werror -Wno-unused-parameter \
 		   -Imaps -Ibpf/lib -Ibpf -I/usr/include/$(shell uname -m)-linux-gnu

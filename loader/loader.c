@@ -7,6 +7,7 @@
 #include <sys/statfs.h>
 #include <unistd.h>
 
+#include <linux/if_link.h>
 #include <linux/magic.h>
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
@@ -30,6 +31,14 @@ int loader_mode_parse(const char *s, enum loader_mode *out)
 		}
 	}
 	return -EINVAL;
+}
+
+/* DIR/NAME of a pin; loader_open() bounds pin_dir so that this never truncates. */
+#define PIN_PATH_MAX (PATH_MAX + 64)
+static const char *pin_path(const char *dir, const char *name, char buf[PIN_PATH_MAX])
+{
+	snprintf(buf, PIN_PATH_MAX, "%s/%s", dir, name);
+	return buf;
 }
 
 static bool on_bpffs(const char *path)
@@ -64,7 +73,7 @@ int loader_open(struct loader *ld, const char *pin_dir)
 {
 	LIBBPF_OPTS(bpf_object_open_opts, oopts, .pin_root_path = pin_dir);
 	DECLARE_LIBXDP_OPTS(xdp_program_opts, xopts, .prog_name = PROG_NAME);
-	char probe[PATH_MAX];
+	char path[PIN_PATH_MAX];
 	int err;
 
 	memset(ld, 0, sizeof(*ld));
@@ -75,8 +84,7 @@ int loader_open(struct loader *ld, const char *pin_dir)
 	err = bpffs_ensure(pin_dir);
 	if (err)
 		return err;
-	snprintf(probe, sizeof(probe), "%s/%s", pin_dir, XDPDNS_MAP_CONFIG);
-	ld->reused_maps = access(probe, F_OK) == 0;
+	ld->reused_maps = access(pin_path(pin_dir, XDPDNS_MAP_CONFIG, path), F_OK) == 0;
 
 	ld->skel = xdpdns__open_opts(&oopts);
 	if (!ld->skel) {
@@ -100,12 +108,12 @@ int loader_open(struct loader *ld, const char *pin_dir)
 	}
 	/* The program is pinned beside its maps (bpftool prog show pinned DIR/xdpdns_prog);
 	 * an earlier instance's pin is replaced: its program stays attached until ours is. */
-	snprintf(probe, sizeof(probe), "%s/%s", pin_dir, XDPDNS_PROG_PIN);
-	if (unlink(probe) && errno != ENOENT)
-		log_warn("cannot remove the old program pin %s: %s", probe, strerror(errno));
-	err = bpf_program__pin(ld->skel->progs.xdpdns_xdp, probe);
+	pin_path(pin_dir, XDPDNS_PROG_PIN, path);
+	if (unlink(path) && errno != ENOENT)
+		log_warn("cannot remove the old program pin %s: %s", path, strerror(errno));
+	err = bpf_program__pin(ld->skel->progs.xdpdns_xdp, path);
 	if (err) {
-		log_err("cannot pin the program at %s: %s", probe, strerror(-err));
+		log_err("cannot pin the program at %s: %s", path, strerror(-err));
 		goto out_close_prog;
 	}
 	ld->maps.answers[XDPDNS_CLASS_S] = bpf_map__fd(ld->skel->maps.xdpdns_ans_s);
@@ -126,13 +134,26 @@ out_destroy_skel:
 	return err;
 }
 
-/* Detach every xdpdns program other than ours from ifindex (an earlier instance's). */
+static __u32 prog_id_of_fd(int fd)
+{
+	struct bpf_prog_info info = {};
+	__u32 len = sizeof(info);
+
+	return bpf_obj_get_info_by_fd(fd, &info, &len) ? 0 : info.id;
+}
+
+static int our_fd(const struct loader *ld)
+{
+	return bpf_program__fd(ld->skel->progs.xdpdns_xdp);
+}
+
+/* Detach every xdpdns program other than ours from a libxdp dispatcher on ifindex. */
 static void detach_others(struct loader *ld, int ifindex)
 {
 	struct xdp_multiprog *mp = xdp_multiprog__get_from_ifindex(ifindex);
 	enum xdp_attach_mode mode;
 	struct xdp_program *p;
-	__u32 ours = xdp_program__id(ld->prog);
+	__u32 ours = prog_id_of_fd(our_fd(ld));
 
 	if (!mp || libxdp_get_error(mp))
 		return;
@@ -150,6 +171,43 @@ static void detach_others(struct loader *ld, int ifindex)
 	xdp_multiprog__close(mp);
 }
 
+/*
+ * When an earlier xdpdns program is attached alone (libxdp falls back to that when the
+ * kernel refuses its dispatcher), swap ours in atomically, in the same mode: the interface
+ * never goes without an answering program. Returns 1 if it did, 0 if there was nothing to
+ * replace, or -errno.
+ */
+static int replace_legacy(struct loader *ld, int ifindex)
+{
+	struct xdp_multiprog *mp = xdp_multiprog__get_from_ifindex(ifindex);
+	struct xdp_program *old;
+	enum xdp_attach_mode mode;
+	int err = 0;
+
+	if (!mp || libxdp_get_error(mp))
+		return 0;
+	old = xdp_multiprog__is_legacy(mp) ? xdp_multiprog__main_prog(mp) : NULL;
+	if (old && !strcmp(xdp_program__name(old), PROG_NAME)) {
+		LIBBPF_OPTS(bpf_xdp_attach_opts, opts, .old_prog_fd = xdp_program__fd(old));
+		__u32 old_id = xdp_program__id(old);
+
+		mode = xdp_multiprog__attach_mode(mp);
+		err = bpf_xdp_attach(ifindex, our_fd(ld), XDP_FLAGS_REPLACE |
+				     (mode == XDP_MODE_SKB ? XDP_FLAGS_SKB_MODE : XDP_FLAGS_DRV_MODE),
+				     &opts);
+		if (!err) {
+			ld->ifindex[ld->n_ifaces] = ifindex;
+			ld->generic[ld->n_ifaces] = mode == XDP_MODE_SKB;
+			ld->n_ifaces++;
+			log_info("replaced an earlier xdpdns program (id %u) on ifindex %d", old_id,
+				 ifindex);
+			err = 1;
+		}
+	}
+	xdp_multiprog__close(mp);
+	return err;
+}
+
 int loader_attach(struct loader *ld, int ifindex, enum loader_mode mode)
 {
 	bool generic = mode == LOADER_MODE_GENERIC;
@@ -157,6 +215,9 @@ int loader_attach(struct loader *ld, int ifindex, enum loader_mode mode)
 
 	if (ld->n_ifaces >= LOADER_MAX_IFACES)
 		return -E2BIG;
+	err = replace_legacy(ld, ifindex);
+	if (err)
+		return err < 0 ? err : 0;
 	err = xdp_program__attach(ld->prog, ifindex, generic ? XDP_MODE_SKB : XDP_MODE_NATIVE, 0);
 	if (err && mode == LOADER_MODE_AUTO) {
 		log_warn("native XDP failed on ifindex %d (%s); falling back to generic mode",
@@ -173,26 +234,75 @@ int loader_attach(struct loader *ld, int ifindex, enum loader_mode mode)
 	return 0;
 }
 
+/* Is our program still attached to ifindex, alone or in a dispatcher? */
+static bool attached_here(struct loader *ld, int ifindex)
+{
+	struct xdp_multiprog *mp = xdp_multiprog__get_from_ifindex(ifindex);
+	__u32 ours = prog_id_of_fd(our_fd(ld));
+	struct xdp_program *p;
+	bool found = false;
+
+	if (!mp || libxdp_get_error(mp))
+		return false;
+	if (xdp_multiprog__is_legacy(mp)) {
+		p = xdp_multiprog__main_prog(mp);
+		found = p && xdp_program__id(p) == ours;
+	}
+	for (p = xdp_multiprog__next_prog(NULL, mp); p && !found; p = xdp_multiprog__next_prog(p, mp))
+		found = xdp_program__id(p) == ours;
+	xdp_multiprog__close(mp);
+	return found;
+}
+
 void loader_detach(struct loader *ld)
 {
 	for (int i = 0; i < ld->n_ifaces; i++) {
-		int err = xdp_program__detach(ld->prog, ld->ifindex[i],
-					      ld->generic[i] ? XDP_MODE_SKB : XDP_MODE_NATIVE, 0);
+		__u32 flags = ld->generic[i] ? XDP_FLAGS_SKB_MODE : XDP_FLAGS_DRV_MODE;
+		LIBBPF_OPTS(bpf_xdp_attach_opts, opts, .old_prog_fd = our_fd(ld));
+		int err;
 
+		/* A newer instance that took over the interface keeps it. */
+		if (!attached_here(ld, ld->ifindex[i])) {
+			log_info("ifindex %d is served by a newer program; leaving it", ld->ifindex[i]);
+			continue;
+		}
+		err = xdp_program__detach(ld->prog, ld->ifindex[i],
+					  ld->generic[i] ? XDP_MODE_SKB : XDP_MODE_NATIVE, 0);
+		/* Attached by replace_legacy(): only libbpf knows; detach only if still ours. */
+		if (err)
+			err = bpf_xdp_detach(ld->ifindex[i], flags | XDP_FLAGS_REPLACE, &opts);
 		if (err)
 			log_warn("cannot detach from ifindex %d: %s", ld->ifindex[i], strerror(-err));
 	}
 	ld->n_ifaces = 0;
 }
 
+/* Do the pins still belong to this instance, or has a newer one taken them over? */
+static bool pins_ours(struct loader *ld)
+{
+	char path[PIN_PATH_MAX];
+	bool ours;
+	int fd;
+
+	fd = bpf_obj_get(pin_path(ld->pin_dir, XDPDNS_PROG_PIN, path));
+	if (fd < 0)
+		return true;
+	ours = prog_id_of_fd(fd) == prog_id_of_fd(our_fd(ld));
+	close(fd);
+	return ours;
+}
+
 void loader_close(struct loader *ld, bool unpin)
 {
+	if (unpin && ld->skel && !pins_ours(ld)) {
+		log_info("the pins under %s belong to a newer instance; leaving them", ld->pin_dir);
+		unpin = false;
+	}
 	if (unpin && ld->skel) {
-		char path[PATH_MAX];
+		char path[PIN_PATH_MAX];
 		int err;
 
-		if (snprintf(path, sizeof(path), "%s/%s", ld->pin_dir, XDPDNS_PROG_PIN) <
-			    (int)sizeof(path) && unlink(path) && errno != ENOENT)
+		if (unlink(pin_path(ld->pin_dir, XDPDNS_PROG_PIN, path)) && errno != ENOENT)
 			log_warn("cannot remove %s: %s", path, strerror(errno));
 		err = bpf_object__unpin_maps(ld->skel->obj, NULL);
 

@@ -5,7 +5,7 @@
 #
 #   unit   every tests/unit/NAME.c as the Criterion binary .output/tests/unit/NAME
 #   bpf    every tests/bpf/NAME.c (not *.bpf.c) as .output/tests/bpf/NAME
-#   netns  every tests/netns/*.sh: exit 0 pass, 77 skip, anything else fail
+#   netns  every tests/netns/t_*.sh: exit 0 pass, 77 skip, anything else fail
 #
 # A Criterion test counts as one test (cr_skip_test() counts as skipped), a netns script as
 # one. Failures are shown with their whole output. The last line is always
@@ -121,7 +121,7 @@ run_netns() {
 	local script name rc why log=$tmp/log scripts=()
 
 	printf '== netns\n'
-	for script in tests/netns/*.sh; do
+	for script in tests/netns/t_*.sh; do
 		[ -e "$script" ] && scripts+=("$script")
 	done
 	if [ ${#scripts[@]} -eq 0 ]; then

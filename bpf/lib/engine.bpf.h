@@ -39,6 +39,7 @@
 #define REPLY_HOP_LIMIT		64
 #define VLAN_MAX_DEPTH		2
 #define KEY_WORDS		66	/* 528 bytes: see struct scratch */
+#define HEAD_MAX		384	/* >= 22 (eth+2 vlan) + 40 + 8 + 12 + 255 + 4 */
 
 struct vlan_hdr {
 	__be16	tci;
@@ -81,6 +82,7 @@ struct scratch {
 	__u64	qsum;		/* partial checksum of the question name as sent */
 	__u32	name_len;	/* see parse_query() */
 	__u32	zone_start;	/* xdpdns_find_zone() */
+	__u8	head[HEAD_MAX];	/* frame up to the end of the question, see grow_frame() */
 };
 
 struct {
@@ -425,13 +427,40 @@ static __always_inline __u64 sum_words32(const void *p, __u32 n32)
 }
 
 /*
+ * Make the frame exactly len bytes long, keeping its first bytes up to the end of the
+ * question. Growing at the tail is cheapest, but drivers differ in tailroom: native XDP
+ * on veth leaves almost none (frames are sized to the query, rounded up to 64 bytes),
+ * while every native driver guarantees XDP_PACKET_HEADROOM (256) in front. So when the
+ * tail cannot grow, grow at the head and move the headers and the question forward; what
+ * follows the question is rewritten by the caller anyway. Returns 0 or a helper's error.
+ */
+static __always_inline int grow_frame(struct xdp_md *ctx, const struct pkt *p, struct scratch *s,
+				      __u32 len)
+{
+	/* XXX: ctx->data_end - ctx->data would be 32-bit pointer arithmetic to the verifier */
+	int delta = (int)len - (int)bpf_xdp_get_buff_len(ctx);
+	__u32 keep = p->dns_off + DNS_HDR_LEN + p->name_len + 4;
+
+	if (!bpf_xdp_adjust_tail(ctx, delta))
+		return 0;
+	if (delta <= 0 || keep > HEAD_MAX)
+		return -1;
+	if (bpf_xdp_load_bytes(ctx, 0, s->head, keep))
+		return -1;
+	if (bpf_xdp_adjust_head(ctx, -delta))
+		return -1;
+	return bpf_xdp_store_bytes(ctx, 0, s->head, keep);
+}
+
+/*
  * Rewrite the query into the reply: grow or shrink the frame to the reply's size, copy the
  * answer in after the question, append the OPT, then fix headers and checksums. blob is map
  * value memory (an answer's data[] or a zone's soa[]); bsum its folded even-aligned sum,
  * soa_ptr the compression pointer to patch into an NXDOMAIN SOA (0 for none).
  */
 static __always_inline enum xdpdns_reason reply(struct xdp_md *ctx, struct pkt *p,
-						const struct xdpdns_config *cfg, const void *blob,
+						const struct xdpdns_config *cfg, struct scratch *s,
+						const void *blob,
 						__u32 blen, __u16 bsum, __u8 rcode, __u16 an,
 						__u16 ns, __u16 ar, __be16 soa_ptr)
 {
@@ -450,8 +479,7 @@ static __always_inline enum xdpdns_reason reply(struct xdp_md *ctx, struct pkt *
 	dns_reply = DNS_HDR_LEN + qlen + blen + (p->has_opt ? DNS_OPT_LEN : 0);
 	if (dns_reply > limit)
 		return XDPDNS_R_PASS_TOO_BIG;
-	/* XXX: ctx->data_end - ctx->data would be 32-bit pointer arithmetic to the verifier */
-	if (bpf_xdp_adjust_tail(ctx, (int)(p->dns_off + dns_reply) - (int)bpf_xdp_get_buff_len(ctx)))
+	if (grow_frame(ctx, p, s, p->dns_off + dns_reply))
 		return XDPDNS_R_PASS_TAIL_ADJUST;
 
 	ans_off = p->dns_off + DNS_HDR_LEN + qlen;
@@ -603,7 +631,7 @@ static __always_inline enum xdpdns_reason answer_query(struct xdp_md *ctx, struc
 			return XDPDNS_R_PASS_ENTRY;
 		if (len > XDPDNS_ANSWER_MAX)
 			return XDPDNS_R_PASS_ENTRY;
-		return reply(ctx, p, cfg, a->data, len, a->csum, a->rcode, a->ancount,
+		return reply(ctx, p, cfg, s, a->data, len, a->csum, a->rcode, a->ancount,
 			     a->nscount, a->arcount, 0);
 	}
 
@@ -616,7 +644,7 @@ static __always_inline enum xdpdns_reason answer_query(struct xdp_md *ctx, struc
 	start = s->zone_start & 0xff;
 	if (z->action != XDPDNS_ZONE_AUTH)
 		return XDPDNS_R_PASS_ZONE_RULE;
-	return reply(ctx, p, cfg, z->soa, XDPDNS_SOA_LEN, z->soa_csum, DNS_RCODE_NXDOMAIN, 0, 1,
+	return reply(ctx, p, cfg, s, z->soa, XDPDNS_SOA_LEN, z->soa_csum, DNS_RCODE_NXDOMAIN, 0, 1,
 		     0, bpf_htons(0xc000 | (XDPDNS_QNAME_OFF + start)));
 }
 

@@ -37,6 +37,7 @@ struct pctx {
 	const char *ns;
 	const char *name;
 	char why[256];		/* the reason an object is skipped */
+	char notes[512];	/* fields dropped while the object is kept, "; "-separated */
 };
 
 /* Records why the object is skipped; the caller logs it. Returns -EINVAL. */
@@ -50,16 +51,34 @@ static int __attribute__((format(printf, 2, 3))) skip(struct pctx *pc, const cha
 	return -EINVAL;
 }
 
-/* One log line for a field that is dropped while the object is kept. */
+/*
+ * Note a field that is dropped while the object is kept. The notes of one object go out in
+ * one log line once it is parsed (pctx_log()), or with its skip line: one line per object.
+ */
 static void __attribute__((format(printf, 2, 3))) field_warn(struct pctx *pc, const char *fmt, ...)
 {
-	char msg[256];
+	size_t used = strlen(pc->notes);
 	va_list ap;
 
+	if (used && used + 2 < sizeof(pc->notes))
+		used += (size_t)snprintf(pc->notes + used, sizeof(pc->notes) - used, "; ");
+	if (used + 1 >= sizeof(pc->notes))
+		return;
 	va_start(ap, fmt);
-	vsnprintf(msg, sizeof(msg), fmt, ap);
+	vsnprintf(pc->notes + used, sizeof(pc->notes) - used, fmt, ap);
 	va_end(ap);
-	log_warn("%s %s%s%s: %s", pc->kind, pc->ns, *pc->ns ? "/" : "", pc->name, msg);
+}
+
+/* The one log line of an object that was skipped, or kept with fields dropped. */
+static void pctx_log(const struct pctx *pc, bool skipped)
+{
+	const char *sep = *pc->ns ? "/" : "";
+
+	if (skipped)
+		log_warn("skipping %s %s%s%s: %s%s%s%s", pc->kind, pc->ns, sep, pc->name, pc->why,
+			 *pc->notes ? " (" : "", pc->notes, *pc->notes ? ")" : "");
+	else if (*pc->notes)
+		log_warn("%s %s%s%s: %s", pc->kind, pc->ns, sep, pc->name, pc->notes);
 }
 
 /* ---- json helpers: NULL when missing or of another type ---- */
@@ -589,12 +608,12 @@ static int object_load(struct zone *z, struct json_object *j, const char *kind_h
 		goto out_free_obj;
 	}
 	obj_replace(z, o);
+	pctx_log(&pc, false);
 	return 0;
 
 out_skip:
 	if (err != -ENOMEM) {
-		log_warn("skipping %s %s%s%s: %s", pc.kind, pc.ns, *pc.ns ? "/" : "", pc.name,
-			 pc.why);
+		pctx_log(&pc, true);
 		z->skipped++;
 		err = 0;
 	}
