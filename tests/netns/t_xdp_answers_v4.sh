@@ -6,7 +6,7 @@
 # A set, a headless AAAA set, an endpoint hostname, NXDOMAIN and NODATA with the zone SOA;
 # every answer is compared with the demo objects. Proof that XDP answered: each answer_*
 # counter rose by exactly the number of its queries, and the server namespace's kernel
-# received no UDP datagram (/proc/net/snmp). Native runs pad the queries: see lib.sh.
+# received no UDP datagram (/proc/net/snmp).
 set -u
 # shellcheck source=tests/netns/lib.sh
 . "$(dirname "$0")/lib.sh"
