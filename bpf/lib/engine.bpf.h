@@ -92,6 +92,26 @@ struct {
 	__type(value, struct scratch);
 } xdpdns_scratch SEC(".maps");	/* program-private, not part of the contract */
 
+/* A mask keeping the first n (1..7) bytes of a word as it lies in memory. */
+static __always_inline __u64 word_first_bytes(__u32 n)
+{
+#if __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+	return (1ULL << (n * 8)) - 1;
+#else
+	return ~0ULL << ((8 - n) * 8);
+#endif
+}
+
+/* Byte b placed at memory offset k (0..7) of a word. */
+static __always_inline __u64 word_byte(__u8 b, __u32 k)
+{
+#if __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+	return (__u64)b << (k * 8);
+#else
+	return (__u64)b << ((7 - k) * 8);
+#endif
+}
+
 /* Lower-case the ASCII letters of eight bytes at once; other bytes are unchanged. */
 static __always_inline __u64 lower64(__u64 w)
 {
@@ -326,13 +346,16 @@ name_done:
 
 /*
  * Copy the question name into the key area (zero-filled to the class size and one word
- * beyond, for the zone compare), lower-case it eight bytes at a time, and take its checksum
- * on the way, before the lower-casing (into s->qsum). Returns the key class, or -1.
+ * beyond, for the zone compare), lower-casing it eight bytes at a time, and take its
+ * checksum on the way, before the lower-casing (into s->qsum). Returns the key class, or -1.
  * A global function: the verifier checks it once, not once per state of its caller.
  */
 __noinline int xdpdns_build_key(struct xdp_md *ctx, struct scratch *s, __u32 qoff)
 {
-	__u32 len, cls, words, used;
+	void *data = (void *)(long)ctx->data;
+	void *end = (void *)(long)ctx->data_end;
+	__u32 len, cls, words, used, i;
+	__u8 *key;
 	__u64 sum = 0;
 
 	if (!s)
@@ -347,17 +370,41 @@ __noinline int xdpdns_build_key(struct xdp_md *ctx, struct scratch *s, __u32 qof
 			break;
 		s->kw[i] = 0;
 	}
-	if (bpf_xdp_load_bytes(ctx, qoff, (__u8 *)s->kw + 2, len))
-		return -1;
-	used = (2 + len + 7) / 8;
-	for (__u32 i = 0; i < XDPDNS_KEY_L / 8 + 1; i++) {
+	key = (__u8 *)s->kw + 2;
+	/*
+	 * Read the name straight from the packet eight bytes at a time (bpf_xdp_load_bytes()
+	 * costs about 30 ns here: bench/README.md). Bytes past the name are masked off; only a
+	 * last word that would read past the frame is gathered byte by byte.
+	 */
+	qoff &= 0x1ff;
+	used = (len + 7) / 8;
+	for (i = 0; i < (XDPDNS_NAME_MAX + 7) / 8; i++) {
+		__u8 *src = data + qoff + i * 8;
 		__u64 w;
 
-		if (i >= used)
+		if (i >= used || (void *)(src + 8) > end)
 			break;
-		w = s->kw[i];
+		w = *(__u64 *)src;
+		if (len - i * 8 < 8)
+			w &= word_first_bytes(len - i * 8);
 		sum = csum_add64(sum, w);
-		s->kw[i] = lower64(w);
+		*(__u64 *)(key + i * 8) = lower64(w);
+	}
+	if (i < used) {
+		/* The last word would read past the frame (no OPT after a short question). */
+		__u32 at = (i & 31) * 8, rem = len - at;
+		__u8 *src = data + qoff + at;
+		__u64 w = 0;
+
+		for (__u32 k = 0; k < 7; k++) {
+			if (k >= rem)
+				break;
+			if ((void *)(src + k + 1) > end)
+				return -1;
+			w |= word_byte(src[k], k);
+		}
+		sum = csum_add64(sum, w);
+		*(__u64 *)(key + at) = lower64(w);
 	}
 	s->qsum = sum;
 	return cls;
@@ -427,6 +474,43 @@ static __always_inline __u64 sum_words32(const void *p, __u32 n32)
 }
 
 /*
+ * Copy an answer's data[] into the frame at off, eight bytes at a time (bpf_xdp_store_bytes()
+ * costs about 30 ns here: bench/README.md). A global function: verified once. Returns 0 or -1.
+ */
+__noinline int xdpdns_copy_answer(struct xdp_md *ctx, __u32 off, const struct xdpdns_answer *a)
+{
+	void *data = (void *)(long)ctx->data;
+	void *end = (void *)(long)ctx->data_end;
+	__u32 len, tail;
+	__u8 *dst;
+
+	if (!a)
+		return -1;
+	len = a->len;
+	if (len > XDPDNS_ANSWER_MAX)
+		return -1;
+	dst = data + (off & 0x7ff);
+	for (__u32 i = 0; i < XDPDNS_ANSWER_MAX / 8; i++) {
+		if (i * 8 + 8 > len)
+			break;
+		if ((void *)(dst + i * 8 + 8) > end)
+			return -1;
+		*(__u64 *)(dst + i * 8) = *(__u64 *)(a->data + i * 8);
+	}
+	tail = len & ~7U;
+	for (__u32 k = 0; k < 7; k++) {
+		__u32 j = tail + k;
+
+		if (j >= len || j >= XDPDNS_ANSWER_MAX)
+			break;
+		if ((void *)(dst + j + 1) > end)
+			return -1;
+		dst[j] = a->data[j];
+	}
+	return 0;
+}
+
+/*
  * Make the frame exactly len bytes long, keeping its first bytes up to the end of the
  * question. Growing at the tail is cheapest, but drivers differ in tailroom: native XDP
  * on veth leaves almost none (frames are sized to the query, rounded up to 64 bytes),
@@ -437,8 +521,9 @@ static __always_inline __u64 sum_words32(const void *p, __u32 n32)
 static __always_inline int grow_frame(struct xdp_md *ctx, const struct pkt *p, struct scratch *s,
 				      __u32 len)
 {
-	/* XXX: ctx->data_end - ctx->data would be 32-bit pointer arithmetic to the verifier */
-	int delta = (int)len - (int)bpf_xdp_get_buff_len(ctx);
+	void *data = (void *)(long)ctx->data;
+	void *end = (void *)(long)ctx->data_end;
+	int delta = (int)len - (int)(end - data);	/* 64-bit: no helper call needed */
 	__u32 keep = p->dns_off + DNS_HDR_LEN + p->name_len + 4;
 
 	if (!bpf_xdp_adjust_tail(ctx, delta))
@@ -453,17 +538,20 @@ static __always_inline int grow_frame(struct xdp_md *ctx, const struct pkt *p, s
 }
 
 /*
- * Rewrite the query into the reply: grow or shrink the frame to the reply's size, copy the
- * answer in after the question, append the OPT, then fix headers and checksums. blob is map
- * value memory (an answer's data[] or a zone's soa[]); bsum its folded even-aligned sum,
- * soa_ptr the compression pointer to patch into an NXDOMAIN SOA (0 for none).
+ * Rewrite the query into the reply: grow or shrink the frame to the reply's size, copy in
+ * after the question either the answer a, or (a NULL) the NXDOMAIN SOA of zone z with its
+ * three compression pointers set to soa_ptr; append the OPT; fix headers and checksums.
+ * Inlined at each call site, so the a/z choice costs nothing.
  */
 static __always_inline enum xdpdns_reason reply(struct xdp_md *ctx, struct pkt *p,
 						const struct xdpdns_config *cfg, struct scratch *s,
-						const void *blob,
-						__u32 blen, __u16 bsum, __u8 rcode, __u16 an,
-						__u16 ns, __u16 ar, __be16 soa_ptr)
+						const struct xdpdns_answer *a,
+						const struct xdpdns_zone *z, __be16 soa_ptr)
 {
+	__u32 blen = a ? a->len : XDPDNS_SOA_LEN;
+	__u16 bsum = a ? a->csum : z->soa_csum;
+	__u8 rcode = a ? a->rcode : DNS_RCODE_NXDOMAIN;
+	__u16 an = a ? a->ancount : 0, ns = a ? a->nscount : 1, ar = a ? a->arcount : 0;
 	__u32 qlen = p->name_len + 4, ans_off, opt_off, dns_reply, odd = p->name_len & 1;
 	__u32 limit = p->limit;
 	void *data, *end;
@@ -485,16 +573,17 @@ static __always_inline enum xdpdns_reason reply(struct xdp_md *ctx, struct pkt *
 	ans_off = p->dns_off + DNS_HDR_LEN + qlen;
 	/* The frame has its new size now: past this point a failure passes a frame that the
 	 * stack drops on its UDP checksum, and is counted; none is expected. */
-	if (blen && bpf_xdp_store_bytes(ctx, ans_off, (void *)blob, blen))
+	if (a && xdpdns_copy_answer(ctx, ans_off, a))
 		return XDPDNS_R_PASS_TAIL_ADJUST;
 	data = (void *)(long)ctx->data;
 	end = (void *)(long)ctx->data_end;
 
-	if (soa_ptr) {
+	if (!a) {
 		__u8 *soa = data + (ans_off & 0x3ff);
 
 		if ((void *)(soa + XDPDNS_SOA_LEN) > end)
 			return XDPDNS_R_PASS_TAIL_ADJUST;
+		__builtin_memcpy(soa, z->soa, XDPDNS_SOA_LEN);
 		*(__be16 *)(soa + XDPDNS_SOA_PTR_OWNER) = soa_ptr;
 		*(__be16 *)(soa + XDPDNS_SOA_PTR_MNAME) = soa_ptr;
 		*(__be16 *)(soa + XDPDNS_SOA_PTR_RNAME) = soa_ptr;
@@ -625,14 +714,9 @@ static __always_inline enum xdpdns_reason answer_query(struct xdp_md *ctx, struc
 		a = lookup_answer(cls, s);
 	}
 	if (a) {
-		__u32 len = a->len;
-
-		if (a->flags & XDPDNS_ANS_PASS)
+		if ((a->flags & XDPDNS_ANS_PASS) || a->len > XDPDNS_ANSWER_MAX)
 			return XDPDNS_R_PASS_ENTRY;
-		if (len > XDPDNS_ANSWER_MAX)
-			return XDPDNS_R_PASS_ENTRY;
-		return reply(ctx, p, cfg, s, a->data, len, a->csum, a->rcode, a->ancount,
-			     a->nscount, a->arcount, 0);
+		return reply(ctx, p, cfg, s, a, NULL, 0);
 	}
 
 	zi = xdpdns_find_zone(s, cfg->n_zones);
@@ -644,8 +728,7 @@ static __always_inline enum xdpdns_reason answer_query(struct xdp_md *ctx, struc
 	start = s->zone_start & 0xff;
 	if (z->action != XDPDNS_ZONE_AUTH)
 		return XDPDNS_R_PASS_ZONE_RULE;
-	return reply(ctx, p, cfg, s, z->soa, XDPDNS_SOA_LEN, z->soa_csum, DNS_RCODE_NXDOMAIN, 0, 1,
-		     0, bpf_htons(0xc000 | (XDPDNS_QNAME_OFF + start)));
+	return reply(ctx, p, cfg, s, NULL, z, bpf_htons(0xc000 | (XDPDNS_QNAME_OFF + start)));
 }
 
 static __always_inline enum xdpdns_reason fresh(const struct xdpdns_config *cfg)
