@@ -237,7 +237,7 @@ static int zone_suffix(const struct xdpdns_zone *z, const uint8_t *qname, unsign
 
 struct size_info {
 	unsigned int plain;	/* reply bytes to a query without EDNS */
-	unsigned int edns_size;	/* config: the largest reply to an EDNS query */
+	unsigned int edns_size;	/* config: the largest reply we send */
 };
 
 static void verdict_print(unsigned int reason, const struct size_info *sz,
@@ -248,12 +248,13 @@ static void verdict_print(unsigned int reason, const struct size_info *sz,
 
 	if (reason < XDPDNS_R_FIRST_DROP) {
 		/* A reply over the client's limit goes to the slow path: 512 without EDNS,
-		 * with EDNS max(512, its UDP size) capped at our edns_size. */
+		 * with EDNS max(512, its UDP size); both capped at our edns_size. */
 		unsigned int opt = sz->plain + OPT_RR_LEN;
+		unsigned int plain_max = sz->edns_size < DNS_UDP_MIN ? sz->edns_size : DNS_UDP_MIN;
 
-		if (sz->plain > DNS_UDP_MIN)
+		if (sz->plain > plain_max)
 			printf("size       reply %u bytes: over %u, queries without EDNS get "
-			       "pass_too_big\n", sz->plain, DNS_UDP_MIN);
+			       "pass_too_big\n", sz->plain, plain_max);
 		if (opt > sz->edns_size)
 			printf("size       reply %u bytes with OPT: over edns_size %u, every EDNS "
 			       "query gets pass_too_big\n", opt, sz->edns_size);

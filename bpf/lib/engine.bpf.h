@@ -562,7 +562,7 @@ static __always_inline enum xdpdns_reason reply(struct xdp_md *ctx, struct pkt *
 	__u16 flags;
 	__u8 mac[ETH_ALEN];
 
-	if (p->has_opt && cfg->edns_size < limit)
+	if (cfg->edns_size < limit)	/* the largest reply we send, EDNS or not */
 		limit = cfg->edns_size;
 	dns_reply = DNS_HDR_LEN + qlen + blen + (p->has_opt ? DNS_OPT_LEN : 0);
 	if (dns_reply > limit)
