@@ -73,6 +73,17 @@ static void zone_set(struct xdpdns_zone *z, const char *apex, uint8_t action)
 	z->soa_csum = xdpdns_csum_partial(z->soa, XDPDNS_SOA_LEN);
 }
 
+/*
+ * The big answer: two TXT RRs (2 + 10 + rdata each) of XDPDNS_ANSWER_MAX bytes in all, for a
+ * name of BIG_QLEN wire bytes (key class L), long enough that 12 + name + 4 + answer is over
+ * 512 even with the maximum answer, and the reply still fits 1232 with EDNS.
+ */
+#define BIG_QLEN	130
+#define BIG_TXT0	250
+#define BIG_TXT1	(XDPDNS_ANSWER_MAX - 2 * 12 - BIG_TXT0)
+_Static_assert(BIG_TXT1 > 0 && BIG_TXT1 <= 256, "BIG_TXT1: one character-string");
+_Static_assert(12 + BIG_QLEN + 4 + XDPDNS_ANSWER_MAX > 512, "BIG_QLEN: over 512");
+
 /* A name of about len wire bytes ending in example.com (for the M and L key classes). */
 static const char *long_name(char *buf, size_t len, const char *first)
 {
@@ -98,7 +109,7 @@ static void setup(void)
 	struct xdpdns_answer a = { 0 }, nodata = { 0 }, pass = { .flags = XDPDNS_ANS_PASS };
 	struct xdpdns_answer big = { 0 };
 	struct xdpdns_zone zones[2];
-	uint8_t txt[2][250];
+	uint8_t txt[2][BIG_TXT0];
 	char self[PATH_MAX], path[128], name[300];
 	struct map_writer *w;
 	ssize_t n;
@@ -133,19 +144,25 @@ static void setup(void)
 	fixture_soa_build(nodata.data, 0xc000 | (XDPDNS_QNAME_OFF + 4), &soa);
 	nodata.nscount = 1;
 	nodata.len = XDPDNS_SOA_LEN;
-	/* Two TXT records, 262 + 232 bytes: a 527-byte reply, over 512 without EDNS. */
+	/*
+	 * Two TXT records, 262 + 122 bytes: XDPDNS_ANSWER_MAX. After the BIG_QLEN-byte name
+	 * the reply is 12 + 130 + 4 + 384 = 530 bytes, over 512 without EDNS.
+	 */
 	memset(txt, 'x', sizeof(txt));
-	txt[0][0] = 249;
-	txt[1][0] = 219;
-	cr_assert_eq(fixture_rr_add(&big, FIXTURE_AN, "\xc0\x0c", 2, TYPE_TXT, 30, txt[0], 250), 0);
-	cr_assert_eq(fixture_rr_add(&big, FIXTURE_AN, "\xc0\x0c", 2, TYPE_TXT, 30, txt[1], 220), 0);
+	txt[0][0] = BIG_TXT0 - 1;
+	txt[1][0] = BIG_TXT1 - 1;
+	cr_assert_eq(fixture_rr_add(&big, FIXTURE_AN, "\xc0\x0c", 2, TYPE_TXT, 30, txt[0],
+				    BIG_TXT0), 0);
+	cr_assert_eq(fixture_rr_add(&big, FIXTURE_AN, "\xc0\x0c", 2, TYPE_TXT, 30, txt[1],
+				    BIG_TXT1), 0);
+	cr_assert_eq(big.len, XDPDNS_ANSWER_MAX);
 
 	w = map_writer_new_maps(&fx.maps);
 	cr_assert_not_null(w);
 	entry_add(w, "www.example.com", TYPE_A, &a);
 	entry_add(w, "www.example.com", XDPDNS_QTYPE_NAME, &nodata);
 	entry_add(w, "slow.example.com", TYPE_TXT, &pass);
-	entry_add(w, "big.example.com", TYPE_TXT, &big);
+	entry_add(w, long_name(name, BIG_QLEN, "big"), TYPE_TXT, &big);
 	entry_add(w, long_name(name, 100, "mid"), TYPE_A, &a);
 	entry_add(w, long_name(name, 200, "far"), TYPE_A, &a);
 	cr_assert_eq(map_writer_commit(w, NULL), 0);
@@ -231,7 +248,7 @@ TestSuite(ctl_agrees, .init = setup, .fini = teardown);
 
 Test(ctl_agrees, every_branch)
 {
-	char mid[300], far[300], gone[300];
+	char mid[300], far[300], gone[300], big[300];
 	const struct {
 		const char *name;
 		const char *type;
@@ -246,7 +263,7 @@ Test(ctl_agrees, every_branch)
 		{ "a.b.pod.example.com", "A", TYPE_A, "pass_zone_rule" },
 		{ "notexample.com", "A", TYPE_A, "pass_not_authoritative" },
 		{ "slow.example.com", "TXT", TYPE_TXT, "pass_slow_path_entry" },
-		{ "big.example.com", "TXT", TYPE_TXT, "pass_too_big" },
+		{ long_name(big, BIG_QLEN, "big"), "TXT", TYPE_TXT, "pass_too_big" },
 		{ "www.example.com", "ANY", 255, "pass_qtype" },
 		{ long_name(mid, 100, "mid"), "A", TYPE_A, "answer_a" },
 		{ long_name(far, 200, "far"), "A", TYPE_A, "answer_a" },
@@ -264,11 +281,11 @@ Test(ctl_agrees, every_branch)
 				 cases[i].name, cases[i].type, said, got);
 	}
 	/* With EDNS the big answer fits 1232 bytes. */
-	cr_assert_str_eq(fast_path_reason("big.example.com", TYPE_TXT, true), "answer_other");
+	cr_assert_str_eq(fast_path_reason(big, TYPE_TXT, true), "answer_other");
 	{
 		char said[64];
 
-		ctl_reason("big.example.com", "TXT", true, said, sizeof(said));
+		ctl_reason(big, "TXT", true, said, sizeof(said));
 		cr_assert_str_eq(said, "answer_other");
 	}
 }

@@ -24,6 +24,7 @@
 #include <arpa/inet.h>
 #include <linux/bpf.h>
 
+#include <bpf/bpf.h>
 #include <criterion/criterion.h>
 #include <criterion/parameterized.h>
 #include <ldns/ldns.h>
@@ -93,6 +94,7 @@ struct entry {
 	uint16_t qtype;
 	uint8_t rcode, flags;
 	uint8_t n_rr;
+	uint8_t len_over;		/* stored claiming XDPDNS_ANSWER_MAX + 1 bytes */
 	struct rr_def rr[3];
 	int (*gen)(struct rr_def *out);	/* instead of rr[]: fills out[], returns the count */
 };
@@ -125,19 +127,50 @@ struct entry {
 #define NAME_127_LABELS A40 A40 A40 "a.a.a.a.a.a.a"	/* 127 one-byte labels: 255 bytes */
 #define NAME_128_LABELS A40 A40 A40 A8		/* 128 one-byte labels: 257 bytes */
 
+/*
+ * Reply sizes around the limits: 512 bytes without EDNS (RFC 1035 4.2.1), the client's
+ * EDNS size and our edns_size with it. The answers below are XDPDNS_ANSWER_MAX bytes
+ * exactly, and each name is chosen so that the reply lands on a boundary. A name of at
+ * most 62 bytes (key class S) never reaches 512 with a maximum answer (REPLY_LEN(62) is
+ * 12 + 62 + 4 + 384 = 462), so the boundary names are longer, in key classes M and L.
+ */
+#define QLEN(dotted)	(sizeof(dotted) + 1)	/* wire bytes of a name without final dot */
+#define OPT_RR_LEN	11			/* the OPT record the fast path appends */
+#define UDP_PLAIN_MAX	512			/* the reply limit without EDNS */
+/* header, question, a maximum answer; no OPT */
+#define REPLY_LEN(qlen)	(12 + (qlen) + 4 + XDPDNS_ANSWER_MAX)
+/* TXT, class M: a maximum answer makes a 512-byte reply, and a 513-byte one. */
+#define NAME_T512 "t512-a-" X32 X16 "xxxxxxx.t512-b-" X16 X8 "xx.cluster.local"	/* 112 */
+#define NAME_T513 "t513-a-" X32 X16 "xxxxxxx.t513-b-" X16 X8 "xxx.cluster.local"	/* 113 */
+/* A, class L: a maximum answer is too big for 512 without EDNS, fits with EDNS 1232. */
+#define NAME_BIG "big-a-" X32 X16 "xxxxxxxx.big-b-" X32 X8 "xx.cluster.local"	/* 127 */
+/* A, class S: the longest class-S name, its maximum answer fits without EDNS. */
+#define NAME_BIG_S62 "big-s62-" X32 "xxxxxx.cluster.local"			/* 62 */
+#define NAME_OVER "over.cluster.local"	/* its map entry claims one byte over the maximum */
+
+_Static_assert(REPLY_LEN(QLEN(NAME_T512)) == UDP_PLAIN_MAX, "NAME_T512: 512-byte reply");
+_Static_assert(REPLY_LEN(QLEN(NAME_T513)) == UDP_PLAIN_MAX + 1, "NAME_T513: 513-byte reply");
+_Static_assert(QLEN(NAME_T513) <= XDPDNS_KEY_NAME_MAX(XDPDNS_KEY_M), "NAME_T513: class M");
+_Static_assert(QLEN(NAME_BIG) > XDPDNS_KEY_NAME_MAX(XDPDNS_KEY_M), "NAME_BIG: class L");
+_Static_assert(REPLY_LEN(QLEN(NAME_BIG)) > UDP_PLAIN_MAX &&
+	       REPLY_LEN(QLEN(NAME_BIG)) + OPT_RR_LEN <= 600, "NAME_BIG: between 512 and 600");
+_Static_assert(QLEN(NAME_BIG_S62) == XDPDNS_KEY_NAME_MAX(XDPDNS_KEY_S), "NAME_BIG_S62: 62");
+_Static_assert(REPLY_LEN(QLEN(NAME_BIG_S62)) <= UDP_PLAIN_MAX, "NAME_BIG_S62: fits 512");
+
 /* SOA rdata values used for NODATA / map NXDOMAIN answers are the zone's, TTL per entry. */
 #define NODATA_SOA(z, t) { .sec = FIXTURE_NS, .type = T_SOA, .ttl = (t), .soa_zone = (z) }
 
 enum entry_id {
 	E_NONE,
 	E_WEB_A, E_WEB_AAAA, E_WEB_NAME, E_SRV, E_PTR4, E_PTR6, E_MULTI, E_LONG, E_MAX,
-	E_S62, E_M63, E_M126, E_L127, E_PASS, E_PASS_NAME, E_BIG, E_TXT512, E_TXT513,
+	E_S62, E_M63, E_M126, E_L127, E_PASS, E_PASS_NAME, E_BIG, E_BIG_S62, E_TXT512, E_TXT513,
+	E_OVER,
 	E_GONE, E_ODD, E_ODD2, E_BIN, E_BRACKET, E_AT, E_NODATA_PTR6, E_POD,
 	E_COUNT
 };
 
 static int gen_big(struct rr_def *out);
-static int gen_txt476(struct rr_def *out);
+static int gen_txt_max(struct rr_def *out);
 
 /* An entry with one A record. */
 #define A1(name, ttl, rdata) { name, T_A, .n_rr = 1, .rr = { { FIXTURE_AN, T_A, ttl, RD(rdata) } } }
@@ -169,9 +202,11 @@ static const struct entry entries[E_COUNT] = {
 	[E_PASS] = { "cname.default.svc.cluster.local", T_A, .flags = XDPDNS_ANS_PASS },
 	[E_PASS_NAME] = { "slow.default.svc.cluster.local", XDPDNS_QTYPE_NAME,
 			  .flags = XDPDNS_ANS_PASS },
-	[E_BIG] = { "big.default.svc.cluster.local", T_A, .gen = gen_big },
-	[E_TXT512] = { "t512.cluster.local", T_TXT, .gen = gen_txt476 },
-	[E_TXT513] = { "t5130.cluster.local", T_TXT, .gen = gen_txt476 },
+	[E_BIG] = { NAME_BIG, T_A, .gen = gen_big },
+	[E_BIG_S62] = { NAME_BIG_S62, T_A, .gen = gen_big },
+	[E_TXT512] = { NAME_T512, T_TXT, .gen = gen_txt_max },
+	[E_TXT513] = { NAME_T513, T_TXT, .gen = gen_txt_max },
+	[E_OVER] = { NAME_OVER, T_TXT, .gen = gen_txt_max, .len_over = 1 },
 	[E_GONE] = { "gone.default.svc.cluster.local", XDPDNS_QTYPE_NAME, .rcode = 3, .n_rr = 1,
 		     .rr = { NODATA_SOA(Z_CLUSTER, 7) } },
 	[E_ODD] = { "odd.cluster.local", T_TXT, .n_rr = 1,
@@ -188,31 +223,40 @@ static const struct entry entries[E_COUNT] = {
 		    .rr = { { FIXTURE_AN, T_A, 5, RD("\x0a\x00\x00\x07") } } },
 };
 
-/* 31 A records: 496 bytes, XDPDNS_ANSWER_MAX exactly. */
+/* A records of 16 bytes each (pointer, fixed part, address): XDPDNS_ANSWER_MAX exactly. */
+#define BIG_N_A		(XDPDNS_ANSWER_MAX / 16)
+_Static_assert(BIG_N_A * 16 == XDPDNS_ANSWER_MAX && BIG_N_A <= XRR_MAX, "gen_big");
+
 static int gen_big(struct rr_def *out)
 {
-	static uint8_t addr[31][4];
+	static uint8_t addr[BIG_N_A][4];
 
-	for (int i = 0; i < 31; i++) {
+	for (int i = 0; i < BIG_N_A; i++) {
 		addr[i][0] = 10;
 		addr[i][1] = 5;
 		addr[i][2] = 0;
 		addr[i][3] = (uint8_t)(i + 1);
 		out[i] = (struct rr_def){ FIXTURE_AN, T_A, 60, .rdata = addr[i], .rdlen = 4 };
 	}
-	return 31;
+	return BIG_N_A;
 }
 
-/* One TXT RR of 476 bytes (two strings, 255 + 207): with an 18-byte name the reply is 512. */
-static int gen_txt476(struct rr_def *out)
+/*
+ * One TXT RR of XDPDNS_ANSWER_MAX bytes: pointer and fixed part (12), then two strings,
+ * 255 bytes and the rest (115 for 384).
+ */
+#define TXT_MAX_RDLEN	(XDPDNS_ANSWER_MAX - 12)
+_Static_assert(TXT_MAX_RDLEN > 257 && TXT_MAX_RDLEN - 257 <= 255, "gen_txt_max: two strings");
+
+static int gen_txt_max(struct rr_def *out)
 {
-	static uint8_t txt[464];
+	static uint8_t txt[TXT_MAX_RDLEN];
 
 	txt[0] = 255;
 	for (int i = 1; i < 256; i++)
 		txt[i] = (uint8_t)('a' + i % 26);
-	txt[256] = 207;
-	for (int i = 257; i < 464; i++)
+	txt[256] = TXT_MAX_RDLEN - 257;
+	for (int i = 257; i < TXT_MAX_RDLEN; i++)
 		txt[i] = (uint8_t)('A' + i % 26);
 	out[0] = (struct rr_def){ FIXTURE_AN, T_TXT, 10, .rdata = txt, .rdlen = sizeof(txt) };
 	return 1;
@@ -271,6 +315,26 @@ static int answer_render(const struct rr_def *rrs, int n, uint16_t qname_len, ui
 	return 0;
 }
 
+/*
+ * A map value no writer produces: the answer with len one byte over XDPDNS_ANSWER_MAX.
+ * fixture_answer_put() refuses it, as map_writer_add() does, so it is written here; the
+ * engine must not trust len and passes the question (PASS_ENTRY).
+ */
+static int entry_put_over(const struct fixture *f, const uint8_t *name, size_t name_len,
+			  uint16_t qtype, struct xdpdns_answer *a)
+{
+	struct xdpdns_key_l key;
+	int err = xdpdns_key_build(&key, name, name_len, qtype);
+
+	if (err)
+		return err;
+	a->csum = xdpdns_csum_partial(a->data, a->len);
+	a->len = XDPDNS_ANSWER_MAX + 1;
+	if (bpf_map_update_elem(f->maps.answers[xdpdns_key_class(name_len)], &key, a, BPF_ANY))
+		return -errno;
+	return 0;
+}
+
 static int populate(struct fixture *f)
 {
 	struct xdpdns_config cfg;
@@ -284,7 +348,9 @@ static int populate(struct fixture *f)
 		int n = name_wire(e->qname, name);
 
 		err = n < 0 ? n : answer_render(rrs, entry_rrs(e, rrs), n, e->rcode, e->flags, &a);
-		if (!err)
+		if (!err && e->len_over)
+			err = entry_put_over(f, name, n, e->qtype, &a);
+		else if (!err)
 			err = fixture_answer_put(f, name, n, e->qtype, &a);
 		if (err)
 			fprintf(stderr, "test_xdp: entry %d (%s): %s\n", i, e->qname,
@@ -407,37 +473,42 @@ static const struct xcase happy[] = {
 	  R(ANSWER_OTHER), .entry = E_ODD },
 	{ "txt_odd_len_even_offset", { Q("odd2.cluster.local", T_TXT) }, .x = X_ALL,
 	  R(ANSWER_OTHER), .entry = E_ODD2 },
-	/* sizes: 512 without EDNS, our edns_size with it */
-	{ "reply_512_no_edns", { Q("t512.cluster.local", T_TXT) }, .x = X_VLAN, R(ANSWER_OTHER),
-	  .entry = E_TXT512 },
-	{ "reply_513_no_edns_too_big", { Q("t5130.cluster.local", T_TXT) }, .x = X_VLAN,
-	  R(PASS_TOO_BIG) },
-	{ "reply_513_edns_4096", { Q("t5130.cluster.local", T_TXT), OPT(4096, 0) }, .x = X_VLAN,
-	  R(ANSWER_OTHER), .entry = E_TXT513 },
-	{ "reply_512_no_edns_config_511_too_big", { Q("t512.cluster.local", T_TXT) },
-	  .x = X_VLAN, R(PASS_TOO_BIG), .cfg_edns = 511 },
-	{ "reply_523_edns_512_too_big", { Q("t512.cluster.local", T_TXT), OPT(512, 0) },
-	  .x = X_VLAN, R(PASS_TOO_BIG) },
-	{ "reply_523_edns_523", { Q("t512.cluster.local", T_TXT), OPT(523, 0) }, .x = X_VLAN,
-	  R(ANSWER_OTHER), .entry = E_TXT512 },
-	{ "reply_523_config_523", { Q("t512.cluster.local", T_TXT), OPT(4096, 0) }, .x = X_VLAN,
-	  R(ANSWER_OTHER), .entry = E_TXT512, .cfg_edns = 523 },
-	{ "reply_523_config_522_too_big", { Q("t512.cluster.local", T_TXT), OPT(4096, 0) },
-	  .x = X_VLAN, R(PASS_TOO_BIG), .cfg_edns = 522 },
-	{ "big_no_edns_too_big", { Q("big.default.svc.cluster.local", T_A) }, .x = X_VLAN,
-	  R(PASS_TOO_BIG) },
-	{ "big_edns_1232", { Q("big.default.svc.cluster.local", T_A), OPT(1232, 0) }, .x = X_VLAN,
-	  R(ANSWER_A), .entry = E_BIG },
-	{ "big_edns_4096_do", { Q("big.default.svc.cluster.local", T_A), OPT(4096, PKT_EDNS_DO) },
-	  .x = X_VLAN, R(ANSWER_A), .entry = E_BIG },
-	{ "big_edns_512_too_big", { Q("big.default.svc.cluster.local", T_A), OPT(512, 0) },
-	  .x = X_VLAN, R(PASS_TOO_BIG) },
-	{ "big_edns_0_means_512", { Q("big.default.svc.cluster.local", T_A), OPT(0, 0) },
-	  .x = X_VLAN, R(PASS_TOO_BIG) },
-	{ "big_config_512_too_big", { Q("big.default.svc.cluster.local", T_A), OPT(4096, 0) },
-	  .x = X_VLAN, R(PASS_TOO_BIG), .cfg_edns = 512 },
-	{ "big_config_600", { Q("big.default.svc.cluster.local", T_A), OPT(4096, 0) },
-	  .x = X_VLAN, R(ANSWER_A), .entry = E_BIG, .cfg_edns = 600 },
+	/*
+	 * sizes: 512 without EDNS, our edns_size with it; every answer here is
+	 * XDPDNS_ANSWER_MAX bytes (see REPLY_LEN), the OPT record adds 11 (512 -> 523)
+	 */
+	{ "reply_512_no_edns", { Q(NAME_T512, T_TXT) }, .x = X_VLAN, R(ANSWER_OTHER),
+	  .entry = E_TXT512, .qlen = QLEN(NAME_T512) },
+	{ "reply_513_no_edns_too_big", { Q(NAME_T513, T_TXT) }, .x = X_VLAN, R(PASS_TOO_BIG),
+	  .qlen = QLEN(NAME_T513) },
+	{ "reply_513_edns_4096", { Q(NAME_T513, T_TXT), OPT(4096, 0) }, .x = X_VLAN,
+	  R(ANSWER_OTHER), .entry = E_TXT513, .qlen = QLEN(NAME_T513) },
+	{ "reply_512_no_edns_config_511_too_big", { Q(NAME_T512, T_TXT) }, .x = X_VLAN,
+	  R(PASS_TOO_BIG), .qlen = QLEN(NAME_T512), .cfg_edns = 511 },
+	{ "reply_523_edns_512_too_big", { Q(NAME_T512, T_TXT), OPT(512, 0) }, .x = X_VLAN,
+	  R(PASS_TOO_BIG), .qlen = QLEN(NAME_T512) },
+	{ "reply_523_edns_523", { Q(NAME_T512, T_TXT), OPT(523, 0) }, .x = X_VLAN,
+	  R(ANSWER_OTHER), .entry = E_TXT512, .qlen = QLEN(NAME_T512) },
+	{ "reply_523_config_523", { Q(NAME_T512, T_TXT), OPT(4096, 0) }, .x = X_VLAN,
+	  R(ANSWER_OTHER), .entry = E_TXT512, .qlen = QLEN(NAME_T512), .cfg_edns = 523 },
+	{ "reply_523_config_522_too_big", { Q(NAME_T512, T_TXT), OPT(4096, 0) }, .x = X_VLAN,
+	  R(PASS_TOO_BIG), .qlen = QLEN(NAME_T512), .cfg_edns = 522 },
+	{ "big_no_edns_too_big", { Q(NAME_BIG, T_A) }, .x = X_VLAN, R(PASS_TOO_BIG),
+	  .qlen = QLEN(NAME_BIG) },
+	{ "big_edns_1232", { Q(NAME_BIG, T_A), OPT(1232, 0) }, .x = X_VLAN, R(ANSWER_A),
+	  .entry = E_BIG, .qlen = QLEN(NAME_BIG) },
+	{ "big_edns_4096_do", { Q(NAME_BIG, T_A), OPT(4096, PKT_EDNS_DO) }, .x = X_VLAN,
+	  R(ANSWER_A), .entry = E_BIG, .qlen = QLEN(NAME_BIG) },
+	{ "big_edns_512_too_big", { Q(NAME_BIG, T_A), OPT(512, 0) }, .x = X_VLAN,
+	  R(PASS_TOO_BIG), .qlen = QLEN(NAME_BIG) },
+	{ "big_edns_0_means_512", { Q(NAME_BIG, T_A), OPT(0, 0) }, .x = X_VLAN, R(PASS_TOO_BIG),
+	  .qlen = QLEN(NAME_BIG) },
+	{ "big_config_512_too_big", { Q(NAME_BIG, T_A), OPT(4096, 0) }, .x = X_VLAN,
+	  R(PASS_TOO_BIG), .qlen = QLEN(NAME_BIG), .cfg_edns = 512 },
+	{ "big_config_600", { Q(NAME_BIG, T_A), OPT(4096, 0) }, .x = X_VLAN, R(ANSWER_A),
+	  .entry = E_BIG, .qlen = QLEN(NAME_BIG), .cfg_edns = 600 },
+	{ "big_class_s_no_edns", { Q(NAME_BIG_S62, T_A) }, .x = X_ALL, R(ANSWER_A),
+	  .entry = E_BIG_S62, .qlen = QLEN(NAME_BIG_S62) },
 	/* header bits */
 	{ "flags_rd_clear", { Q(WEB, T_A), FLAGS(0) }, .x = X_ALL, R(ANSWER_A), .entry = E_WEB_A },
 	{ "flags_cd", { Q(WEB, T_A), FLAGS(PKT_DNS_RD | PKT_DNS_CD) }, .x = X_ALL, R(ANSWER_A),
@@ -513,6 +584,7 @@ static const struct xcase happy[] = {
 	  R(PASS_ENTRY) },
 	{ "pass_entry_name", { Q("slow.default.svc.cluster.local", T_TXT) }, .x = X_ALL,
 	  R(PASS_ENTRY) },
+	{ "pass_entry_len_over_max", { Q(NAME_OVER, T_TXT) }, .x = X_ALL, R(PASS_ENTRY) },
 	{ "pass_zone_rule", { Q("10-0-0-1.default.pod.cluster.local", T_A) }, .x = X_ALL,
 	  R(PASS_ZONE_RULE) },
 	{ "entry_inside_pass_zone", { Q("10-0-0-7.web.pod.cluster.local", T_A) }, .x = X_ALL,
@@ -1398,6 +1470,42 @@ Test(xdp, udp_csum_zero_sent_as_ffff, .init = worker_init, .fini = worker_fini)
 		cr_assert_eq(pkt_udp_csum_get(&v), 0xffff, "ipv%d: a zero UDP checksum went out as "
 			     "0x%04x", fam, pkt_udp_csum_get(&v));
 	}
+}
+
+/*
+ * The fixture builds answers of at most XDPDNS_ANSWER_MAX bytes: fixture_rr_add() refuses an
+ * RR one byte over (-ENOSPC, the answer unchanged) and fixture_answer_put() a value whose len
+ * claims one byte more (-EINVAL, nothing written), as map_writer_add() does. The engine's
+ * own check of such a value is case pass_entry_len_over_max (entry_put_over()).
+ */
+Test(xdp, fixture_refuses_answer_over_max, .init = worker_init, .fini = worker_fini)
+{
+	static const uint8_t rdata[TXT_MAX_RDLEN + 1];
+	struct xdpdns_answer a = { 0 }, back;
+	struct xdpdns_key_l key;
+	uint8_t name[XDPDNS_NAME_MAX + 1];
+	int n = name_wire("over-put.cluster.local", name);
+
+	cr_assert_gt(n, 0);
+	cr_assert_eq(fixture_rr_add(&a, FIXTURE_AN, "\xc0\x0c", 2, T_TXT, 10, rdata,
+				    sizeof(rdata)), -ENOSPC,
+		     "an RR of XDPDNS_ANSWER_MAX + 1 bytes");
+	cr_assert_eq(a.len, 0);
+	cr_assert_eq(a.ancount, 0);
+	cr_assert_eq(fixture_rr_add(&a, FIXTURE_AN, "\xc0\x0c", 2, T_TXT, 10, rdata,
+				    sizeof(rdata) - 1), 0, "an RR of XDPDNS_ANSWER_MAX bytes");
+	cr_assert_eq(a.len, XDPDNS_ANSWER_MAX);
+	cr_assert_eq(fixture_rr_add(&a, FIXTURE_AN, "\xc0\x0c", 2, T_TXT, 10, rdata, 0), -ENOSPC,
+		     "a second RR after XDPDNS_ANSWER_MAX bytes");
+	cr_assert_eq(a.len, XDPDNS_ANSWER_MAX);
+	cr_assert_eq(a.ancount, 1);
+
+	a.len = XDPDNS_ANSWER_MAX + 1;
+	cr_assert_eq(fixture_answer_put(&fx, name, (size_t)n, T_TXT, &a), -EINVAL);
+	cr_assert_eq(xdpdns_key_build(&key, name, (size_t)n, T_TXT), 0);
+	cr_assert_neq(bpf_map_lookup_elem(fx.maps.answers[xdpdns_key_class((unsigned int)n)], &key,
+					  &back), 0, "the refused value was written");
+	cr_assert_eq(errno, ENOENT);
 }
 
 /* The reason list is well formed: names, indexes below XDPDNS_R_MAX, no duplicates. */

@@ -255,6 +255,8 @@ int fixture_answer_put(const struct fixture *f, const uint8_t *name, size_t name
 	struct xdpdns_key_l key;
 	int err;
 
+	if (a->len > XDPDNS_ANSWER_MAX)
+		return -EINVAL;
 	err = xdpdns_key_build(&key, name, name_len, qtype);
 	if (err)
 		return err;

@@ -67,7 +67,8 @@ enum fixture_section {
 /*
  * Append one RR (owner bytes as given, e.g. "\xc0\x0c", TYPE, CLASS IN, TTL, RDLENGTH,
  * RDATA) to a->data and count it in its section; RRs must come in section order.
- * Returns 0, -ENOSPC or -EINVAL (section out of order).
+ * Returns 0, -ENOSPC (data[] would pass XDPDNS_ANSWER_MAX bytes; a is left unchanged) or
+ * -EINVAL (section out of order).
  */
 int fixture_rr_add(struct xdpdns_answer *a, enum fixture_section sec, const void *owner,
 		   size_t owner_len, uint16_t type, uint32_t ttl, const void *rdata, size_t rdlen);
@@ -83,7 +84,10 @@ struct fixture_soa {
  */
 void fixture_soa_build(uint8_t out[XDPDNS_SOA_LEN], uint16_t ptr, const struct fixture_soa *s);
 
-/* Key {qtype, name}, csum of a->data, pad zeroed; written to the name's class map. */
+/*
+ * Key {qtype, name}, csum of a->data, pad zeroed; written to the name's class map.
+ * -EINVAL, nothing written, for a->len over XDPDNS_ANSWER_MAX (as map_writer_add()).
+ */
 int fixture_answer_put(const struct fixture *f, const uint8_t *name, size_t name_len,
 		       uint16_t qtype, struct xdpdns_answer *a);
 
