@@ -59,15 +59,14 @@ _Static_assert(sizeof(struct xdpdns_key_l) == XDPDNS_KEY_L, "key_l ABI changed")
 #define XDPDNS_ANSWERS_MAX_ENTRIES	(1 << 20)	/* per class; maps are not preallocated */
 
 /*
- * data[] bytes; bigger answers (more than 24 A or 13 AAAA records) get XDPDNS_ANS_PASS and
- * go to the slow path. Sized for the kernel's allocation: a hash element is 48 bytes of
- * htab_elem header + the key rounded up to 8 + the value rounded up to 8, allocated from
- * kmalloc size classes. With a 64-byte key and a 16 + 384 = 400-byte value an element is
- * exactly 512 bytes, where 496 made it 624, rounded up to 1024: this halves the kernel
- * memory of the answer maps for short names (bench measured about 1 KiB per entry before;
- * a 10,000-service / 100,000-endpoint cluster grew slab by 483 MiB; bench/README.md).
+ * data[] bytes; bigger answers (more than 23 A or 13 AAAA records) get XDPDNS_ANS_PASS and
+ * go to the slow path. Sized for the kernel's allocator, measured on Linux 6.18 with
+ * BPF_F_NO_PREALLOC hash maps and 64-byte keys: a 16 + 376 = 392-byte value costs 519
+ * bytes of slab per element, a 400-byte value 1031 (the element, its header and the
+ * allocator's own per-object node round up to the next kmalloc class). So 376 halves the
+ * kernel memory of the answer maps for short names, against 496 before (bench/README.md).
  */
-#define XDPDNS_ANSWER_MAX	384
+#define XDPDNS_ANSWER_MAX	376
 
 /* xdpdns_answer.flags */
 #define XDPDNS_ANS_PASS		0x01	/* the slow path answers this question (CNAME chase, too big, ...) */

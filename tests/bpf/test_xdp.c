@@ -132,7 +132,7 @@ struct entry {
  * EDNS size and our edns_size with it. The answers below are XDPDNS_ANSWER_MAX bytes
  * exactly, and each name is chosen so that the reply lands on a boundary. A name of at
  * most 62 bytes (key class S) never reaches 512 with a maximum answer (REPLY_LEN(62) is
- * 12 + 62 + 4 + 384 = 462), so the boundary names are longer, in key classes M and L.
+ * 12 + 62 + 4 + 376 = 454), so the boundary names are longer, in key classes M and L.
  */
 #define QLEN(dotted)	(sizeof(dotted) + 1)	/* wire bytes of a name without final dot */
 #define OPT_RR_LEN	11			/* the OPT record the fast path appends */
@@ -140,10 +140,11 @@ struct entry {
 /* header, question, a maximum answer; no OPT */
 #define REPLY_LEN(qlen)	(12 + (qlen) + 4 + XDPDNS_ANSWER_MAX)
 /* TXT, class M: a maximum answer makes a 512-byte reply, and a 513-byte one. */
-#define NAME_T512 "t512-a-" X32 X16 "xxxxxxx.t512-b-" X16 X8 "xx.cluster.local"	/* 112 */
-#define NAME_T513 "t513-a-" X32 X16 "xxxxxxx.t513-b-" X16 X8 "xxx.cluster.local"	/* 113 */
-/* A, class L: a maximum answer is too big for 512 without EDNS, fits with EDNS 1232. */
-#define NAME_BIG "big-a-" X32 X16 "xxxxxxxx.big-b-" X32 X8 "xx.cluster.local"	/* 127 */
+#define NAME_T512 "t512-a-" X32 X16 "xxxxxxx.t512-b-" X16 X8 X8 "xx.cluster.local"	/* 120 */
+#define NAME_T513 "t513-a-" X32 X16 "xxxxxxx.t513-b-" X16 X8 X8 "xxx.cluster.local"	/* 121 */
+/* A, class L: the biggest A answer (BIG_LEN) is too big for 512 without EDNS, fits with
+ * EDNS 1232. */
+#define NAME_BIG "big-a-" X32 X16 "xxxxxxxx.big-b-" X32 X8 X8 "xx.cluster.local"	/* 135 */
 /* A, class S: the longest class-S name, its maximum answer fits without EDNS. */
 #define NAME_BIG_S62 "big-s62-" X32 "xxxxxx.cluster.local"			/* 62 */
 #define NAME_OVER "over.cluster.local"	/* its map entry claims one byte over the maximum */
@@ -152,8 +153,11 @@ _Static_assert(REPLY_LEN(QLEN(NAME_T512)) == UDP_PLAIN_MAX, "NAME_T512: 512-byte
 _Static_assert(REPLY_LEN(QLEN(NAME_T513)) == UDP_PLAIN_MAX + 1, "NAME_T513: 513-byte reply");
 _Static_assert(QLEN(NAME_T513) <= XDPDNS_KEY_NAME_MAX(XDPDNS_KEY_M), "NAME_T513: class M");
 _Static_assert(QLEN(NAME_BIG) > XDPDNS_KEY_NAME_MAX(XDPDNS_KEY_M), "NAME_BIG: class L");
-_Static_assert(REPLY_LEN(QLEN(NAME_BIG)) > UDP_PLAIN_MAX &&
-	       REPLY_LEN(QLEN(NAME_BIG)) + OPT_RR_LEN <= 600, "NAME_BIG: between 512 and 600");
+/* A records of 16 bytes each (pointer, fixed part, address): as many as fit. */
+#define BIG_N_A		(XDPDNS_ANSWER_MAX / 16)
+#define BIG_LEN		(BIG_N_A * 16)
+_Static_assert(12 + QLEN(NAME_BIG) + 4 + BIG_LEN > UDP_PLAIN_MAX &&
+	       12 + QLEN(NAME_BIG) + 4 + BIG_LEN + OPT_RR_LEN <= 600, "NAME_BIG: between 512 and 600");
 _Static_assert(QLEN(NAME_BIG_S62) == XDPDNS_KEY_NAME_MAX(XDPDNS_KEY_S), "NAME_BIG_S62: 62");
 _Static_assert(REPLY_LEN(QLEN(NAME_BIG_S62)) <= UDP_PLAIN_MAX, "NAME_BIG_S62: fits 512");
 
@@ -223,9 +227,7 @@ static const struct entry entries[E_COUNT] = {
 		    .rr = { { FIXTURE_AN, T_A, 5, RD("\x0a\x00\x00\x07") } } },
 };
 
-/* A records of 16 bytes each (pointer, fixed part, address): XDPDNS_ANSWER_MAX exactly. */
-#define BIG_N_A		(XDPDNS_ANSWER_MAX / 16)
-_Static_assert(BIG_N_A * 16 == XDPDNS_ANSWER_MAX && BIG_N_A <= XRR_MAX, "gen_big");
+_Static_assert(BIG_LEN + 16 > XDPDNS_ANSWER_MAX && BIG_N_A <= XRR_MAX, "gen_big");
 
 static int gen_big(struct rr_def *out)
 {
@@ -243,7 +245,7 @@ static int gen_big(struct rr_def *out)
 
 /*
  * One TXT RR of XDPDNS_ANSWER_MAX bytes: pointer and fixed part (12), then two strings,
- * 255 bytes and the rest (115 for 384).
+ * 255 bytes and the rest (107 for 376).
  */
 #define TXT_MAX_RDLEN	(XDPDNS_ANSWER_MAX - 12)
 _Static_assert(TXT_MAX_RDLEN > 257 && TXT_MAX_RDLEN - 257 <= 255, "gen_txt_max: two strings");

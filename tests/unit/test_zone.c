@@ -741,7 +741,7 @@ Test(zone, answer_too_big_passes_and_slow_path_renders_it)
 		"{'kind':'EndpointSlice','apiVersion':'discovery.k8s.io/v1','metadata':"
 		" {'name':'big-1','namespace':'n','labels':{'kubernetes.io/service-name':'big'}},"
 		" 'addressType':'IPv4','endpoints':[");
-	for (int i = 0; i < 40; i++)	/* 40 x 16 bytes > XDPDNS_ANSWER_MAX (384) */
+	for (int i = 0; i < 40; i++)	/* 40 x 16 bytes > XDPDNS_ANSWER_MAX (376) */
 		o += sprintf(o, "%s{'addresses':['10.2.0.%d']}", i ? "," : "", i + 1);
 	strcpy(o, "]}]}");
 	cr_assert_eq(zone_load_sq(zz, json), 0);
