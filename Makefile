@@ -44,6 +44,7 @@ BENCH_BPF	:= $(wildcard bench/*.bpf.c)
 BENCH_SKELS	:= $(patsubst bench/%.bpf.c,$(OUT)/bench/%.skel.h,$(BENCH_BPF))
 BENCH_SRCS	:= $(filter-out %.bpf.c,$(wildcard bench/*.c))
 BENCH_BINS	:= $(patsubst bench/%.c,$(OUT)/bench/%,$(BENCH_SRCS))
+BENCH_LIB	:= $(patsubst %.c,$(OUT)/%.o,$(wildcard bench/lib/*.c))
 UNIT_SRCS	:= $(wildcard tests/unit/*.c)
 UNIT_BINS	:= $(patsubst tests/%.c,$(OUT)/tests/%,$(UNIT_SRCS))
 TBPF_SRCS	:= $(filter-out %.bpf.c,$(wildcard tests/bpf/*.c))
@@ -127,7 +128,7 @@ $(OUT)/bench/%.o: bench/%.c $(SKELS) $(BENCH_SKELS)
 	$(Q)mkdir -p $(@D)
 	$(Q)$(CC) $(CFLAGS) $(XCFLAGS) -I$(OUT)/bench -c $< -o $@
 
-$(OUT)/bench/%: $(OUT)/bench/%.o $(OUT)/libxdpdns.a
+$(OUT)/bench/%: $(OUT)/bench/%.o $(BENCH_LIB) $(OUT)/libxdpdns.a
 	$(call msg,LD,$@)
 	$(Q)$(CC) $(CFLAGS) $^ $(LDLIBS) -o $@
 

@@ -24,7 +24,6 @@
  */
 #include <errno.h>
 #include <malloc.h>
-#include <stdarg.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -40,11 +39,14 @@
 
 #include "maps.h"
 #include "writer.h"
+#include "bench/lib/bench.h"
+#include "loader/loader.h"
 #include "userspace/zone/zone.h"
 #include "xdpdns.skel.h"
 
 #define ITER_DEFAULT	3
 #define ITER_MAX	16
+_Static_assert(ITER_MAX <= BENCH_ROUNDS_MAX, "more iterations than a median takes");
 #define LISTEN4		"198.18.0.1"
 #define DUMP_BATCH	4096	/* entries per BPF_MAP_LOOKUP_BATCH */
 
@@ -92,42 +94,6 @@ static long heap_kb(void)
 	struct mallinfo2 mi = mallinfo2();
 
 	return (long)((mi.uordblks + mi.hblkhd) / 1024);
-}
-
-static int print_libbpf(enum libbpf_print_level level, const char *fmt, va_list ap)
-{
-	return level == LIBBPF_WARN ? vfprintf(stderr, fmt, ap) : 0;
-}
-
-static struct xdpdns *skel_load(struct xdpdns_maps *m)
-{
-	struct bpf_map *map;
-	struct xdpdns *s;
-	int err;
-
-	s = xdpdns__open();
-	if (!s)
-		return NULL;
-	bpf_object__for_each_map(map, s->obj) {
-		err = bpf_map__set_pin_path(map, NULL);	/* never touch /sys/fs/bpf */
-		if (err)
-			goto out_destroy;
-	}
-	err = xdpdns__load(s);
-	if (err)
-		goto out_destroy;
-	m->answers[XDPDNS_CLASS_S] = bpf_map__fd(s->maps.xdpdns_ans_s);
-	m->answers[XDPDNS_CLASS_M] = bpf_map__fd(s->maps.xdpdns_ans_m);
-	m->answers[XDPDNS_CLASS_L] = bpf_map__fd(s->maps.xdpdns_ans_l);
-	m->zones = bpf_map__fd(s->maps.xdpdns_zones);
-	m->config = bpf_map__fd(s->maps.xdpdns_config);
-	m->stats = bpf_map__fd(s->maps.xdpdns_stats);
-	return s;
-
-out_destroy:
-	xdpdns__destroy(s);
-	errno = -err;
-	return NULL;
 }
 
 static int commit_all(struct map_writer *w, const struct zone *z, const struct xdpdns_maps *m,
@@ -226,7 +192,7 @@ static int iteration(const char *path, unsigned int it, struct result *res)
 	int err;
 
 	t = now();
-	skel = skel_load(&maps);
+	skel = loader_load_unpinned(&maps);
 	if (!skel) {
 		fprintf(stderr, "compile: load xdpdns: %s\n", strerror(errno));
 		return -errno;
@@ -296,24 +262,6 @@ out_destroy_skel:
 	return err;
 }
 
-static int cmp_dbl(const void *a, const void *b)
-{
-	double x = *(const double *)a, y = *(const double *)b;
-
-	return x < y ? -1 : x > y;
-}
-
-static double median(const double *v, unsigned int n, double *lo, double *hi)
-{
-	double s[ITER_MAX];
-
-	memcpy(s, v, n * sizeof(*v));
-	qsort(s, n, sizeof(*s), cmp_dbl);
-	*lo = s[0];
-	*hi = s[n - 1];
-	return n & 1 ? s[n / 2] : (s[n / 2 - 1] + s[n / 2]) / 2;
-}
-
 int main(int argc, char **argv)
 {
 	static struct result res;
@@ -333,11 +281,8 @@ int main(int argc, char **argv)
 		fprintf(stderr, "usage: compile [-i iterations] objects.json\n");
 		return 2;
 	}
-	if (geteuid() != 0) {
-		fprintf(stderr, "compile: needs root (creates BPF maps)\n");
+	if (bench_init("compile", "creates BPF maps"))
 		return 1;
-	}
-	libbpf_set_print(print_libbpf);
 
 	printf("rss before: %ld KiB (ru_maxrss)\n", maxrss_kb());
 	for (unsigned int i = 0; i < iters && !err; i++)
@@ -365,7 +310,7 @@ int main(int argc, char **argv)
 	printf("%-32s %9s %17s %10s %10s  %s\n", "phase", "seconds", "(min..max)", "peak KiB",
 	       "heap KiB", "map writes (ins/upd/del/unchanged, syscalls)");
 	for (int p = 0; p < P_COUNT; p++) {
-		double m = median(res.sec[p], iters, &lo, &hi);
+		double m = bench_median_dbl(res.sec[p], iters, &lo, &hi);
 		const struct map_writer_stats *s = &res.st[p];
 
 		printf("%-32s %9.3f %8.3f..%-8.3f %10ld %10ld", phase_names[p], m, lo, hi,
@@ -376,8 +321,8 @@ int main(int argc, char **argv)
 		printf("\n");
 	}
 	{
-		double pr = median(res.sec[P_PROJECT], iters, &lo, &hi);
-		double cm = median(res.sec[P_COMMIT], iters, &lo, &hi);
+		double pr = bench_median_dbl(res.sec[P_PROJECT], iters, NULL, NULL);
+		double cm = bench_median_dbl(res.sec[P_COMMIT], iters, NULL, NULL);
 
 		printf("zone_project + map_writer_commit into empty maps: %.3f s\n", pr + cm);
 	}

@@ -12,30 +12,21 @@
  * usage: helpers [-r rounds] [-n repeat]   (needs root)
  */
 #include <errno.h>
-#include <getopt.h>
-#include <stdarg.h>
 #include <stdint.h>
 #include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 
+#include "bench/lib/bench.h"
 #include "helpers.skel.h"
-
-#define ARRAY_SIZE(a)	(sizeof(a) / sizeof((a)[0]))
-#define ROUNDS_DEFAULT	7
-#define REPEAT_DEFAULT	1000000
-#define MAX_ROUNDS	64
-#define NAME_OFF	54	/* Ethernet + IPv4 + UDP + DNS header */
 
 struct item {
 	const char *what;
 	int which;		/* index into fds[] */
 	unsigned int len;	/* copy_len; 0: not used */
-	uint32_t ns[MAX_ROUNDS];
+	uint32_t ns[BENCH_ROUNDS_MAX];
 };
 
 enum { H_NOP, H_PERCPU, H_GETLEN, H_ADJUST, H_LOAD, H_DIRECT, H_STORE, H_TAIL, H_COUNT };
@@ -54,54 +45,18 @@ static struct item items[] = {
 	{ "bpf_xdp_store_bytes(), 52 bytes", H_STORE, 52 },
 };
 
-static int cmp_u32(const void *a, const void *b)
-{
-	uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
-
-	return x < y ? -1 : x > y;
-}
-
-static uint32_t median_u32(const uint32_t *v, unsigned int n)
-{
-	uint32_t s[MAX_ROUNDS];
-
-	memcpy(s, v, n * sizeof(*v));
-	qsort(s, n, sizeof(*s), cmp_u32);
-	return n & 1 ? s[n / 2] : (s[n / 2 - 1] + s[n / 2]) / 2;
-}
-
-static int print_libbpf(enum libbpf_print_level level, const char *fmt, va_list ap)
-{
-	return level == LIBBPF_WARN ? vfprintf(stderr, fmt, ap) : 0;
-}
-
 int main(int argc, char **argv)
 {
-	unsigned int rounds = ROUNDS_DEFAULT, repeat = REPEAT_DEFAULT;
-	uint8_t frame[NAME_OFF + 64 + 4];
+	struct bench_opts opts = BENCH_OPTS_DEFAULT;
+	uint8_t frame[BENCH_QNAME_OFF + 64 + 4];
 	struct helpers *skel;
-	int fds[H_COUNT], opt, err = 0;
+	int fds[H_COUNT], err = 0;
 	__u32 zero = 0;
 
-	while ((opt = getopt(argc, argv, "r:n:h")) != -1) {
-		if (opt == 'r')
-			rounds = (unsigned int)strtoul(optarg, NULL, 10);
-		else if (opt == 'n')
-			repeat = (unsigned int)strtoul(optarg, NULL, 10);
-		else {
-			fprintf(stderr, "usage: helpers [-r rounds] [-n repeat]\n");
-			return 2;
-		}
-	}
-	if (rounds < 1 || rounds > MAX_ROUNDS || repeat < 1) {
-		fprintf(stderr, "usage: helpers [-r rounds] [-n repeat]\n");
+	if (bench_opts_parse(&opts, argc, argv, "helpers"))
 		return 2;
-	}
-	if (geteuid() != 0) {
-		fprintf(stderr, "helpers: needs root (BPF program load, BPF_PROG_TEST_RUN)\n");
+	if (bench_init("helpers", "BPF program load, BPF_PROG_TEST_RUN"))
 		return 1;
-	}
-	libbpf_set_print(print_libbpf);
 
 	skel = helpers__open_and_load();
 	if (!skel) {
@@ -123,12 +78,12 @@ int main(int argc, char **argv)
 	}
 	/* the bytes do not matter, only where the name is and how long */
 	memset(frame, 'a', sizeof(frame));
-	skel->bss->copy_off = NAME_OFF;
+	skel->bss->copy_off = BENCH_QNAME_OFF;
 
-	for (unsigned int r = 0; r < rounds; r++) {
+	for (unsigned int r = 0; r < opts.rounds; r++) {
 		for (size_t i = 0; i < ARRAY_SIZE(items); i++) {
 			LIBBPF_OPTS(bpf_test_run_opts, o, .data_in = frame,
-				    .data_size_in = sizeof(frame), .repeat = repeat);
+				    .data_size_in = sizeof(frame), .repeat = opts.repeat);
 
 			skel->bss->copy_len = items[i].len;
 			if (bpf_prog_test_run_opts(fds[items[i].which], &o)) {
@@ -147,13 +102,14 @@ int main(int argc, char **argv)
 		}
 	}
 
-	printf("helpers: BPF_PROG_TEST_RUN repeat %u, median of %u rounds\n", repeat, rounds);
+	printf("helpers: BPF_PROG_TEST_RUN repeat %u, median of %u rounds\n", opts.repeat,
+	       opts.rounds);
 	printf("%-40s %9s %10s\n", "operation (once per run)", "ns/run", "above nop");
 	{
-		uint32_t nop = median_u32(items[0].ns, rounds);
+		uint32_t nop = bench_median_u32(items[0].ns, opts.rounds);
 
 		for (size_t i = 0; i < ARRAY_SIZE(items); i++) {
-			uint32_t m = median_u32(items[i].ns, rounds);
+			uint32_t m = bench_median_u32(items[i].ns, opts.rounds);
 
 			printf("%-40s %9u %10d\n", items[i].what, m, (int)m - (int)nop);
 		}

@@ -15,27 +15,21 @@
  * usage: keylayout [-r rounds] [-n repeat]   (needs root)
  */
 #include <errno.h>
-#include <getopt.h>
-#include <stdarg.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 
 #include "maps.h"
+#include "bench/lib/bench.h"
+#include "userspace/dns/dns.h"
 #include "keylayout.skel.h"
 
-#define ARRAY_SIZE(a)	(sizeof(a) / sizeof((a)[0]))
 #define ENTRIES		100000
-#define ROUNDS_DEFAULT	7
-#define REPEAT_DEFAULT	1000000
-#define MAX_ROUNDS	64
 #define BATCH		4096
-#define NAME_OFF	54	/* Ethernet + IPv4 + UDP + DNS header */
 
 struct probe {
 	const char *name;
@@ -55,27 +49,6 @@ enum prog { P_NOP, P_BUILD64, P_BUILD264, P_LOOKUP64, P_LOOKUP264, P_COUNT };
 static const char *const prog_names[P_COUNT] = {
 	"nop", "build 64", "build 264", "lookup 64", "lookup 264",
 };
-
-static int name_wire(const char *text, uint8_t *out, size_t cap)
-{
-	size_t pos = 0;
-
-	while (*text) {
-		const char *dot = strchr(text, '.');
-		size_t l = dot ? (size_t)(dot - text) : strlen(text);
-
-		if (l == 0 || l > XDPDNS_LABEL_MAX || pos + l + 2 > cap)
-			return -EINVAL;
-		out[pos++] = (uint8_t)l;
-		memcpy(out + pos, text, l);
-		pos += l;
-		text += l + (dot ? 1 : 0);
-	}
-	if (pos + 1 > cap)
-		return -EINVAL;
-	out[pos++] = 0;
-	return (int)pos;
-}
 
 struct fill {
 	int fd64, fd264;
@@ -104,7 +77,7 @@ static int fill_add(struct fill *f, const char *text)
 	uint8_t wire[XDPDNS_NAME_MAX];
 	struct xdpdns_key_l key;
 	struct xdpdns_answer *a = &f->vals[f->n];
-	int len = name_wire(text, wire, sizeof(wire));
+	int len = dns_name_from_text(wire, sizeof(wire), text);
 
 	if (len < 0 || len > XDPDNS_KEY_NAME_MAX(XDPDNS_KEY_S))
 		return -EINVAL;
@@ -146,54 +119,18 @@ static int maps_fill(struct keylayout *skel)
 	return err;
 }
 
-static int cmp_u32(const void *a, const void *b)
-{
-	uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
-
-	return x < y ? -1 : x > y;
-}
-
-static uint32_t median_u32(const uint32_t *v, unsigned int n)
-{
-	uint32_t s[MAX_ROUNDS];
-
-	memcpy(s, v, n * sizeof(*v));
-	qsort(s, n, sizeof(*s), cmp_u32);
-	return n & 1 ? s[n / 2] : (s[n / 2 - 1] + s[n / 2]) / 2;
-}
-
-static int print_libbpf(enum libbpf_print_level level, const char *fmt, va_list ap)
-{
-	return level == LIBBPF_WARN ? vfprintf(stderr, fmt, ap) : 0;
-}
-
 int main(int argc, char **argv)
 {
-	static uint32_t ns[ARRAY_SIZE(probes)][P_COUNT][MAX_ROUNDS];
-	unsigned int rounds = ROUNDS_DEFAULT, repeat = REPEAT_DEFAULT;
-	uint8_t frames[ARRAY_SIZE(probes)][NAME_OFF + XDPDNS_NAME_MAX + 4];
-	int name_len[ARRAY_SIZE(probes)], fds[P_COUNT], opt, err;
+	static uint32_t ns[ARRAY_SIZE(probes)][P_COUNT][BENCH_ROUNDS_MAX];
+	struct bench_opts opts = BENCH_OPTS_DEFAULT;
+	uint8_t frames[ARRAY_SIZE(probes)][BENCH_QNAME_OFF + XDPDNS_NAME_MAX + 4];
+	int name_len[ARRAY_SIZE(probes)], fds[P_COUNT], err;
 	struct keylayout *skel;
 
-	while ((opt = getopt(argc, argv, "r:n:h")) != -1) {
-		if (opt == 'r')
-			rounds = (unsigned int)strtoul(optarg, NULL, 10);
-		else if (opt == 'n')
-			repeat = (unsigned int)strtoul(optarg, NULL, 10);
-		else {
-			fprintf(stderr, "usage: keylayout [-r rounds] [-n repeat]\n");
-			return 2;
-		}
-	}
-	if (rounds < 1 || rounds > MAX_ROUNDS || repeat < 1) {
-		fprintf(stderr, "usage: keylayout [-r rounds] [-n repeat]\n");
+	if (bench_opts_parse(&opts, argc, argv, "keylayout"))
 		return 2;
-	}
-	if (geteuid() != 0) {
-		fprintf(stderr, "keylayout: needs root (BPF program load, BPF_PROG_TEST_RUN)\n");
+	if (bench_init("keylayout", "BPF program load, BPF_PROG_TEST_RUN"))
 		return 1;
-	}
-	libbpf_set_print(print_libbpf);
 
 	skel = keylayout__open_and_load();
 	if (!skel) {
@@ -212,22 +149,23 @@ int main(int argc, char **argv)
 	fds[P_LOOKUP264] = bpf_program__fd(skel->progs.key264_lookup);
 	for (size_t i = 0; i < ARRAY_SIZE(probes); i++) {
 		memset(frames[i], 0, sizeof(frames[i]));
-		name_len[i] = name_wire(probes[i].name, frames[i] + NAME_OFF,
-					sizeof(frames[i]) - NAME_OFF - 4);
+		name_len[i] = dns_name_from_text(frames[i] + BENCH_QNAME_OFF,
+						 sizeof(frames[i]) - BENCH_QNAME_OFF - 4,
+						 probes[i].name);
 		if (name_len[i] < 0) {
 			err = name_len[i];
 			goto out_destroy;
 		}
 	}
-	skel->bss->name_off = NAME_OFF;
+	skel->bss->name_off = BENCH_QNAME_OFF;
 
-	for (unsigned int r = 0; r < rounds; r++) {
+	for (unsigned int r = 0; r < opts.rounds; r++) {
 		for (size_t i = 0; i < ARRAY_SIZE(probes); i++) {
 			skel->bss->name_len = name_len[i];
 			for (int p = 0; p < P_COUNT; p++) {
 				LIBBPF_OPTS(bpf_test_run_opts, o, .data_in = frames[i],
-					    .data_size_in = NAME_OFF + name_len[i] + 4,
-					    .repeat = repeat);
+					    .data_size_in = BENCH_QNAME_OFF + name_len[i] + 4,
+					    .repeat = opts.repeat);
 				uint64_t before = skel->bss->hits, want = 0;
 
 				if (bpf_prog_test_run_opts(fds[p], &o)) {
@@ -237,7 +175,7 @@ int main(int argc, char **argv)
 					goto out_destroy;
 				}
 				if ((p == P_LOOKUP64 || p == P_LOOKUP264) && probes[i].hit)
-					want = repeat;
+					want = opts.repeat;
 				if (o.retval != XDP_PASS || skel->bss->hits - before != want) {
 					fprintf(stderr, "keylayout: %s %s: verdict %u, %llu hits "
 						"of %llu wanted\n", prog_names[p], probes[i].name,
@@ -254,7 +192,7 @@ int main(int argc, char **argv)
 
 	printf("keylayout: %u entries in each map (BPF_F_NO_PREALLOC, max_entries %u), "
 	       "BPF_PROG_TEST_RUN repeat %u, median of %u rounds, ns per run\n",
-	       ENTRIES, XDPDNS_ANSWERS_MAX_ENTRIES, repeat, rounds);
+	       ENTRIES, XDPDNS_ANSWERS_MAX_ENTRIES, opts.repeat, opts.rounds);
 	printf("%-52s %4s %4s %8s %9s %9s %10s %8s %11s %12s\n", "probe name", "len", "nop",
 	       "build64", "build264", "lookup64", "lookup264", "264-64", "64 lookup", "264 lookup");
 	printf("%-52s %4s %4s %8s %9s %9s %10s %8s %11s %12s\n", "", "", "", "", "", "", "",
@@ -264,7 +202,7 @@ int main(int argc, char **argv)
 		char label[64];
 
 		for (int p = 0; p < P_COUNT; p++)
-			m[p] = median_u32(ns[i][p], rounds);
+			m[p] = bench_median_u32(ns[i][p], opts.rounds);
 		snprintf(label, sizeof(label), "%s%s", probes[i].name,
 			 probes[i].hit ? "" : " (miss)");
 		printf("%-52s %4d %4u %8u %9u %9u %10u %8d %11d %12d\n", label, name_len[i],

@@ -4,7 +4,7 @@
  *
  * Loads the real program (skeleton struct xdpdns, every map unpinned) and the bench wrapper
  * (bench/restore.bpf.c), fills the answer maps with synthetic but valid entries (built with
- * xdpdns_key_build() and the small RR writer below, written with bpf_map_update_batch()),
+ * xdpdns_key_build() and the codec of userspace/dns, written with bpf_map_update_batch()),
  * then times each case as bench_restore -> tail call -> program under test, repeat times per
  * run, for rounds rounds. Each round runs every case once, floor included, so a case is
  * compared with the floor of its own round: ratio = median over rounds of case/floor.
@@ -21,8 +21,6 @@
  *   -k: names of the rotating cases (default ROTATE_NAMES)
  */
 #include <errno.h>
-#include <getopt.h>
-#include <stdarg.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -38,6 +36,9 @@
 
 #include "maps.h"
 #include "writer.h"
+#include "bench/lib/bench.h"
+#include "loader/loader.h"
+#include "userspace/dns/dns.h"
 #include "xdpdns.skel.h"
 
 /*
@@ -56,14 +57,9 @@ struct bench_query {
 
 #define BENCH_QUERIES	ARRAY_SIZE(((struct restore__bss *)0)->bench_queries)
 
-#define ARRAY_SIZE(a)	(sizeof(a) / sizeof((a)[0]))
-
-#define ROUNDS_DEFAULT	7
-#define REPEAT_DEFAULT	1000000
 #define ROTATE_NAMES	4096	/* names of the rotating A case (cache-spread lookups) */
 #define TTL		30
 #define BATCH		4096	/* entries per bpf_map_update_batch() */
-#define MAX_ROUNDS	64
 #define ENTRIES_PER_SVC	5	/* A, its NODATA, SRV, the SRV name's NODATA, PTR */
 
 static unsigned int rotate_names = ROTATE_NAMES;	/* -k */
@@ -100,8 +96,8 @@ struct bcase {
 	/* filled at run time */
 	bool skip;		/* -c: not selected */
 	uint32_t first, count;	/* query slots */
-	uint32_t ns[MAX_ROUNDS];
-	double ratio[MAX_ROUNDS];
+	uint32_t ns[BENCH_ROUNDS_MAX];
+	double ratio[BENCH_ROUNDS_MAX];
 };
 
 /* Index 0 and 1 are the floors; 2 the wrapper alone. */
@@ -162,33 +158,10 @@ struct bench {
 	int target_fd;
 	unsigned long loaded[XDPDNS_CLASS_COUNT];
 	unsigned long services;	/* synthetic services loaded: 0..services-1 */
-	unsigned int rounds;
-	unsigned int repeat;
+	struct bench_opts opts;
 };
 
-/* ---- names and the RR writer ---- */
-
-/* Dotted text to wire format; returns the length or -EINVAL. */
-static int name_wire(const char *text, uint8_t *out, size_t cap)
-{
-	size_t pos = 0;
-
-	while (*text) {
-		const char *dot = strchr(text, '.');
-		size_t l = dot ? (size_t)(dot - text) : strlen(text);
-
-		if (l == 0 || l > XDPDNS_LABEL_MAX || pos + l + 2 > cap)
-			return -EINVAL;
-		out[pos++] = (uint8_t)l;
-		memcpy(out + pos, text, l);
-		pos += l;
-		text += l + (dot ? 1 : 0);
-	}
-	if (pos + 1 > cap)
-		return -EINVAL;
-	out[pos++] = 0;
-	return (int)pos;
-}
+/* ---- the RR writer ---- */
 
 static void put16(uint8_t *p, uint16_t v)
 {
@@ -202,27 +175,22 @@ static void put32(uint8_t *p, uint32_t v)
 	put16(p + 2, v & 0xffff);
 }
 
-enum section { SEC_AN, SEC_NS, SEC_AR };
-
-/* Append one RR in wire format to a->data and count it. */
-static int rr_add(struct xdpdns_answer *a, enum section sec, const uint8_t *owner, size_t olen,
+/* Append one RR of class IN to a->data and count it in its section. */
+static int rr_add(struct xdpdns_answer *a, enum dns_section sec, struct dns_owner owner,
 		  uint16_t type, const uint8_t *rdata, size_t rdlen)
 {
-	uint8_t *p = a->data + a->len;
+	struct dns_writer w;
+	int err;
 
-	if (a->len + olen + 10 + rdlen > XDPDNS_ANSWER_MAX)
-		return -ENOSPC;
-	memcpy(p, owner, olen);
-	p += olen;
-	put16(p, type);
-	put16(p + 2, 1);
-	put32(p + 4, TTL);
-	put16(p + 8, (uint16_t)rdlen);
-	memcpy(p + 10, rdata, rdlen);
-	a->len += olen + 10 + rdlen;
-	if (sec == SEC_AN)
+	dns_writer_init(&w, a->data, XDPDNS_ANSWER_MAX);
+	w.len = a->len;
+	err = dns_write_rr(&w, owner, type, DNS_CLASS_IN, TTL, rdata, rdlen);
+	if (err)
+		return err;
+	a->len = (uint16_t)w.len;
+	if (sec == DNS_SEC_ANSWER)
 		a->ancount++;
-	else if (sec == SEC_NS)
+	else if (sec == DNS_SEC_AUTHORITY)
 		a->nscount++;
 	else
 		a->arcount++;
@@ -248,8 +216,6 @@ static void soa_build(uint8_t *out, uint16_t ptr)
 	put32(out + 46, 86400);
 	put32(out + 50, TTL);
 }
-
-static const uint8_t ptr_question[2] = { 0xc0, 0x0c };
 
 /* ---- filling the answer maps ---- */
 
@@ -305,6 +271,19 @@ static uint32_t service_ip(unsigned long i)
 	return (10u << 24 | 96u << 16) + 10 + (uint32_t)i;
 }
 
+/* The NODATA entry of a name in cluster.local: its SOA in the authority section. */
+static int nodata_add(struct filler *f, const uint8_t *name, int len)
+{
+	struct xdpdns_answer a;
+
+	memset(&a, 0, sizeof(a));
+	/* cluster.local is the last 15 bytes of the name */
+	soa_build(a.data, 0xc000 | (XDPDNS_QNAME_OFF + len - 15));
+	a.len = XDPDNS_SOA_LEN;
+	a.nscount = 1;
+	return filler_add(f, name, len, XDPDNS_QTYPE_NAME, &a);
+}
+
 /* A answer + the name's NODATA entry */
 static int entries_addr(struct filler *f, const uint8_t *name, int len, uint32_t ip)
 {
@@ -314,34 +293,27 @@ static int entries_addr(struct filler *f, const uint8_t *name, int len, uint32_t
 
 	memset(&a, 0, sizeof(a));
 	put32(rd, ip);
-	err = rr_add(&a, SEC_AN, ptr_question, 2, 1, rd, 4);
+	err = rr_add(&a, DNS_SEC_ANSWER, DNS_OWNER_QNAME, DNS_TYPE_A, rd, 4);
 	if (!err)
-		err = filler_add(f, name, len, 1, &a);
-	if (err)
-		return err;
-	memset(&a, 0, sizeof(a));
-	/* cluster.local is the last 15 bytes of the name */
-	soa_build(a.data, 0xc000 | (XDPDNS_QNAME_OFF + len - 15));
-	a.len = XDPDNS_SOA_LEN;
-	a.nscount = 1;
-	return filler_add(f, name, len, XDPDNS_QTYPE_NAME, &a);
+		err = filler_add(f, name, len, DNS_TYPE_A, &a);
+	return err ? err : nodata_add(f, name, len);
 }
 
 static int service_add(struct filler *f, unsigned long i)
 {
-	char text[128], srv_text[160], ptr_text[64];
+	char text[128], srv_text[160];
 	uint8_t name[XDPDNS_NAME_MAX], srv[XDPDNS_NAME_MAX], ptr[XDPDNS_NAME_MAX], rd[300];
 	uint32_t ip = service_ip(i);
+	uint8_t addr[4];
 	struct xdpdns_answer a;
 	int len, slen, plen, err;
 
 	service_name(i, text, sizeof(text));
 	snprintf(srv_text, sizeof(srv_text), "_http._tcp.%s", text);
-	snprintf(ptr_text, sizeof(ptr_text), "%u.%u.%u.%u.in-addr.arpa", ip & 0xff,
-		 (ip >> 8) & 0xff, (ip >> 16) & 0xff, ip >> 24);
-	len = name_wire(text, name, sizeof(name));
-	slen = name_wire(srv_text, srv, sizeof(srv));
-	plen = name_wire(ptr_text, ptr, sizeof(ptr));
+	put32(addr, ip);
+	len = dns_name_from_text(name, sizeof(name), text);
+	slen = dns_name_from_text(srv, sizeof(srv), srv_text);
+	plen = dns_name_from_ip4(ptr, sizeof(ptr), addr);
 	if (len < 0 || slen < 0 || plen < 0)
 		return -EINVAL;
 
@@ -355,27 +327,20 @@ static int service_add(struct filler *f, unsigned long i)
 	put16(rd + 2, 100);
 	put16(rd + 4, 80);
 	memcpy(rd + 6, name, len);
-	err = rr_add(&a, SEC_AN, ptr_question, 2, 33, rd, 6 + len);
+	err = rr_add(&a, DNS_SEC_ANSWER, DNS_OWNER_QNAME, DNS_TYPE_SRV, rd, 6 + len);
 	put32(rd, ip);
 	if (!err)
-		err = rr_add(&a, SEC_AR, name, len, 1, rd, 4);
+		err = rr_add(&a, DNS_SEC_ADDITIONAL, DNS_OWNER_NAME(name, len), DNS_TYPE_A, rd, 4);
 	if (!err)
-		err = filler_add(f, srv, slen, 33, &a);
-	if (err)
-		return err;
-	memset(&a, 0, sizeof(a));
-	soa_build(a.data, 0xc000 | (XDPDNS_QNAME_OFF + slen - 15));
-	a.len = XDPDNS_SOA_LEN;
-	a.nscount = 1;
-	err = filler_add(f, srv, slen, XDPDNS_QTYPE_NAME, &a);
+		err = filler_add(f, srv, slen, DNS_TYPE_SRV, &a);
+	if (!err)
+		err = nodata_add(f, srv, slen);
 	if (err)
 		return err;
 
 	memset(&a, 0, sizeof(a));
-	err = rr_add(&a, SEC_AN, ptr_question, 2, 12, name, len);
-	if (!err)
-		err = filler_add(f, ptr, plen, 12, &a);
-	return err;
+	err = rr_add(&a, DNS_SEC_ANSWER, DNS_OWNER_QNAME, DNS_TYPE_PTR, name, len);
+	return err ? err : filler_add(f, ptr, plen, DNS_TYPE_PTR, &a);
 }
 
 /* The IPv6 PTR of the extra case: a name in the 128-byte key class. */
@@ -385,13 +350,13 @@ static int ptr6_add(struct filler *f, const struct bcase *c)
 	struct xdpdns_answer a;
 	int plen, len, err;
 
-	plen = name_wire(c->qname, ptr, sizeof(ptr));
-	len = name_wire("web.default.svc.cluster.local", name, sizeof(name));
+	plen = dns_name_from_text(ptr, sizeof(ptr), c->qname);
+	len = dns_name_from_text(name, sizeof(name), "web.default.svc.cluster.local");
 	if (plen < 0 || len < 0)
 		return -EINVAL;
 	memset(&a, 0, sizeof(a));
-	err = rr_add(&a, SEC_AN, ptr_question, 2, 12, name, len);
-	return err ? err : filler_add(f, ptr, plen, 12, &a);
+	err = rr_add(&a, DNS_SEC_ANSWER, DNS_OWNER_QNAME, DNS_TYPE_PTR, name, len);
+	return err ? err : filler_add(f, ptr, plen, DNS_TYPE_PTR, &a);
 }
 
 /* Load services [b->services, upto) and, on the first call, the IPv6 PTR. */
@@ -433,7 +398,7 @@ static int zone_make(struct xdpdns_zone *z, const char *apex)
 	int len;
 
 	memset(z, 0, sizeof(*z));
-	len = name_wire(apex, z->name, sizeof(z->name));
+	len = dns_name_from_text(z->name, sizeof(z->name), apex);
 	if (len < 0)
 		return len;
 	z->name_len = (uint16_t)len;
@@ -489,7 +454,7 @@ static uint16_t udp4_verify(const uint8_t *f, size_t len)
 static int query_build(const struct bcase *c, const char *qname, uint8_t *buf, size_t cap)
 {
 	uint8_t *ip = buf + 14, *udp = ip + 20, *dns = udp + 8, *q = dns + 12;
-	int nlen = name_wire(qname, q, cap > 80 ? cap - 80 : 0);
+	int nlen = dns_name_from_text(q, cap > 80 ? cap - 80 : 0, qname);
 	size_t dlen, flen;
 	uint16_t ck;
 
@@ -669,38 +634,6 @@ static int case_verify(struct bench *b, const struct bcase *c, char *why, size_t
 	return 0;
 }
 
-static int cmp_u32(const void *a, const void *b)
-{
-	uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
-
-	return x < y ? -1 : x > y;
-}
-
-static int cmp_dbl(const void *a, const void *b)
-{
-	double x = *(const double *)a, y = *(const double *)b;
-
-	return x < y ? -1 : x > y;
-}
-
-static uint32_t median_u32(const uint32_t *v, unsigned int n)
-{
-	uint32_t s[MAX_ROUNDS];
-
-	memcpy(s, v, n * sizeof(*v));
-	qsort(s, n, sizeof(*s), cmp_u32);
-	return n & 1 ? s[n / 2] : (s[n / 2 - 1] + s[n / 2]) / 2;
-}
-
-static double median_dbl(const double *v, unsigned int n)
-{
-	double s[MAX_ROUNDS];
-
-	memcpy(s, v, n * sizeof(*v));
-	qsort(s, n, sizeof(*s), cmp_dbl);
-	return n & 1 ? s[n / 2] : (s[n / 2 - 1] + s[n / 2]) / 2;
-}
-
 static void thousands(unsigned long v, char *out, size_t cap)
 {
 	if (v >= 1000000)
@@ -739,7 +672,7 @@ static int bench_size(struct bench *b, unsigned long entries, int *misses, int *
 	       " and hits/NXDOMAIN/NODATA replied with the expected header, question and "
 	       "checksums\n");
 
-	for (unsigned int r = 0; r < b->rounds; r++) {
+	for (unsigned int r = 0; r < b->opts.rounds; r++) {
 		for (size_t i = 0; i < ARRAY_SIZE(cases); i++) {
 			struct bcase *c = &cases[i];
 			uint64_t before, after;
@@ -749,7 +682,7 @@ static int bench_size(struct bench *b, unsigned long entries, int *misses, int *
 				continue;
 			err = counter(b, c->reason, &before);
 			if (!err)
-				err = run(b, c, b->repeat, NULL, NULL, &c->ns[r], &verdict);
+				err = run(b, c, b->opts.repeat, NULL, NULL, &c->ns[r], &verdict);
 			if (!err)
 				err = counter(b, c->reason, &after);
 			if (err) {
@@ -757,11 +690,11 @@ static int bench_size(struct bench *b, unsigned long entries, int *misses, int *
 				return err;
 			}
 			if (verdict != c->verdict ||
-			    (c->reason && after - before != b->repeat)) {
+			    (c->reason && after - before != b->opts.repeat)) {
 				fprintf(stderr, "xdp_cost: %s: timed run took another path "
 					"(verdict %u, %s moved by %llu of %u)\n", c->name,
 					verdict, c->reason ? xdpdns_reason_name(c->reason) : "-",
-					(unsigned long long)(after - before), b->repeat);
+					(unsigned long long)(after - before), b->opts.repeat);
 				return -EBADMSG;
 			}
 		}
@@ -772,18 +705,19 @@ static int bench_size(struct bench *b, unsigned long entries, int *misses, int *
 		}
 	}
 
-	wrap = median_u32(cases[nop_idx].ns, b->rounds);
+	wrap = bench_median_u32(cases[nop_idx].ns, b->opts.rounds);
 	printf("%-28s %-22s %9s %9s %8s %7s %6s %s\n", "case", "reason", "ns/query", "-wrapper",
 	       "x floor", "target", "meets", "(min..max ns)");
 	for (size_t i = 0; i < ARRAY_SIZE(cases); i++) {
 		struct bcase *c = &cases[i];
-		uint32_t med = median_u32(c->ns, b->rounds), lo = c->ns[0], hi = c->ns[0];
-		double ratio = median_dbl(c->ratio, b->rounds);
+		uint32_t med = bench_median_u32(c->ns, b->opts.rounds);
+		uint32_t lo = c->ns[0], hi = c->ns[0];
+		double ratio = bench_median_dbl(c->ratio, b->opts.rounds, NULL, NULL);
 		char target[16] = "-", meets[8] = "";
 
 		if (c->skip || c->stage)
 			continue;
-		for (unsigned int r = 1; r < b->rounds; r++) {
+		for (unsigned int r = 1; r < b->opts.rounds; r++) {
 			lo = c->ns[r] < lo ? c->ns[r] : lo;
 			hi = c->ns[r] > hi ? c->ns[r] : hi;
 		}
@@ -801,7 +735,7 @@ static int bench_size(struct bench *b, unsigned long entries, int *misses, int *
 	prev = wrap;
 	for (size_t i = 0; i < ARRAY_SIZE(cases); i++) {
 		struct bcase *c = &cases[i];
-		uint32_t med = median_u32(c->ns, b->rounds);
+		uint32_t med = bench_median_u32(c->ns, b->opts.rounds);
 
 		if (c->skip || !c->stage)
 			continue;
@@ -879,27 +813,13 @@ static int query_type_check(const struct restore *rs)
 	return 0;
 }
 
-static int print_libbpf(enum libbpf_print_level level, const char *fmt, va_list ap)
-{
-	return level == LIBBPF_WARN ? vfprintf(stderr, fmt, ap) : 0;
-}
-
 static int bench_load(struct bench *b)
 {
-	struct bpf_map *map;
 	int err;
 
-	b->xs = xdpdns__open();
+	b->xs = loader_load_unpinned(&b->maps);
 	if (!b->xs)
 		return -errno;
-	bpf_object__for_each_map(map, b->xs->obj) {
-		err = bpf_map__set_pin_path(map, NULL);	/* never touch /sys/fs/bpf */
-		if (err)
-			return err;
-	}
-	err = xdpdns__load(b->xs);
-	if (err)
-		return err;
 	b->rs = restore__open_and_load();
 	if (!b->rs)
 		return -errno;
@@ -917,11 +837,9 @@ static int bench_load(struct bench *b)
 			b->xs->maps.xdpdns_config, b->xs->maps.xdpdns_stats,
 		};
 
-		bpf_object__for_each_map(map, b->ss->obj) {
-			err = bpf_map__set_pin_path(map, NULL);
-			if (err)
-				return err;
-		}
+		err = bench_obj_unpin(b->ss->obj);
+		if (err)
+			return err;
 		for (size_t i = 0; i < ARRAY_SIZE(mine); i++) {
 			err = bpf_map__reuse_fd(mine[i], bpf_map__fd(theirs[i]));
 			if (err)
@@ -936,12 +854,6 @@ static int bench_load(struct bench *b)
 		fprintf(stderr, "xdp_cost: struct bench_query disagrees with restore.bpf.o\n");
 		return err;
 	}
-	b->maps.answers[XDPDNS_CLASS_S] = bpf_map__fd(b->xs->maps.xdpdns_ans_s);
-	b->maps.answers[XDPDNS_CLASS_M] = bpf_map__fd(b->xs->maps.xdpdns_ans_m);
-	b->maps.answers[XDPDNS_CLASS_L] = bpf_map__fd(b->xs->maps.xdpdns_ans_l);
-	b->maps.zones = bpf_map__fd(b->xs->maps.xdpdns_zones);
-	b->maps.config = bpf_map__fd(b->xs->maps.xdpdns_config);
-	b->maps.stats = bpf_map__fd(b->xs->maps.xdpdns_stats);
 	b->prog_fd[T_ENGINE] = bpf_program__fd(b->xs->progs.xdpdns_xdp);
 	b->prog_fd[T_FLOOR] = bpf_program__fd(b->rs->progs.bench_floor);
 	b->prog_fd[T_NOP] = bpf_program__fd(b->rs->progs.bench_nop);
@@ -957,27 +869,22 @@ static int bench_load(struct bench *b)
 
 static void usage(void)
 {
-	fprintf(stderr, "usage: xdp_cost [-r rounds] [-n repeat] [-s entries[,entries...]] "
-		"[-c case] [-k names]\n");
+	bench_usage("xdp_cost", "[-s entries[,entries...]] [-c case] [-k names]");
 }
 
 int main(int argc, char **argv)
 {
-	struct bench b = { .rounds = ROUNDS_DEFAULT, .repeat = REPEAT_DEFAULT };
+	struct bench b = { .opts = BENCH_OPTS_DEFAULT };
 	unsigned long sizes[8] = { 1000, 1000000 };
 	unsigned int n_sizes = 2;
 	int opt, err, misses = 0, extra_misses = 0, checked = 0;
 
-	while ((opt = getopt(argc, argv, "r:n:s:c:k:h")) != -1) {
+	while ((opt = getopt(argc, argv, BENCH_OPTSTRING "s:c:k:h")) != -1) {
 		char *s, *tok, *save;
 
+		if (bench_opt_take(&b.opts, opt, optarg))
+			continue;
 		switch (opt) {
-		case 'r':
-			b.rounds = (unsigned int)strtoul(optarg, NULL, 10);
-			break;
-		case 'n':
-			b.repeat = (unsigned int)strtoul(optarg, NULL, 10);
-			break;
 		case 'k':
 			rotate_names = (unsigned int)strtoul(optarg, NULL, 10);
 			break;
@@ -998,16 +905,13 @@ int main(int argc, char **argv)
 			return 2;
 		}
 	}
-	if (b.rounds < 1 || b.rounds > MAX_ROUNDS || b.repeat < 1 || n_sizes == 0 ||
-	    rotate_names < 1 || rotate_names > BENCH_QUERIES - ARRAY_SIZE(cases)) {
+	if (!bench_opts_valid(&b.opts) || n_sizes == 0 || rotate_names < 1 ||
+	    rotate_names > BENCH_QUERIES - ARRAY_SIZE(cases)) {
 		usage();
 		return 2;
 	}
-	if (geteuid() != 0) {
-		fprintf(stderr, "xdp_cost: needs root (BPF program load, BPF_PROG_TEST_RUN)\n");
+	if (bench_init("xdp_cost", "BPF program load, BPF_PROG_TEST_RUN"))
 		return 1;
-	}
-	libbpf_set_print(print_libbpf);
 
 	err = bench_load(&b);
 	if (err) {
@@ -1020,7 +924,8 @@ int main(int argc, char **argv)
 		goto out_destroy;
 	}
 	printf("xdp_cost: BPF_PROG_TEST_RUN, repeat %u per run, median of %u rounds; every round "
-	       "runs each case once through bench_restore -> tail call\n", b.repeat, b.rounds);
+	       "runs each case once through bench_restore -> tail call\n", b.opts.repeat,
+	       b.opts.rounds);
 	printf("ratio = median over rounds of (case ns / floor ns of the same round); "
 	       "-wrapper = case minus the wrapper-only row\n");
 	for (unsigned int i = 0; i < n_sizes; i++) {

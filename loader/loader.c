@@ -41,6 +41,41 @@ static const char *pin_path(const char *dir, const char *name, char buf[PIN_PATH
 	return buf;
 }
 
+void loader_maps_of(const struct xdpdns *skel, struct xdpdns_maps *m)
+{
+	m->answers[XDPDNS_CLASS_S] = bpf_map__fd(skel->maps.xdpdns_ans_s);
+	m->answers[XDPDNS_CLASS_M] = bpf_map__fd(skel->maps.xdpdns_ans_m);
+	m->answers[XDPDNS_CLASS_L] = bpf_map__fd(skel->maps.xdpdns_ans_l);
+	m->zones = bpf_map__fd(skel->maps.xdpdns_zones);
+	m->config = bpf_map__fd(skel->maps.xdpdns_config);
+	m->stats = bpf_map__fd(skel->maps.xdpdns_stats);
+}
+
+struct xdpdns *loader_load_unpinned(struct xdpdns_maps *m)
+{
+	struct xdpdns *skel = xdpdns__open();
+	struct bpf_map *map;
+	int err = 0;
+
+	if (!skel)
+		return NULL;
+	bpf_object__for_each_map(map, skel->obj) {
+		err = bpf_map__set_pin_path(map, NULL);
+		if (err)
+			goto out_destroy_skel;
+	}
+	err = xdpdns__load(skel);
+	if (err)
+		goto out_destroy_skel;
+	loader_maps_of(skel, m);
+	return skel;
+
+out_destroy_skel:
+	xdpdns__destroy(skel);
+	errno = -err;
+	return NULL;
+}
+
 static bool on_bpffs(const char *path)
 {
 	struct statfs st;
@@ -116,12 +151,7 @@ int loader_open(struct loader *ld, const char *pin_dir)
 		log_err("cannot pin the program at %s: %s", path, strerror(-err));
 		goto out_close_prog;
 	}
-	ld->maps.answers[XDPDNS_CLASS_S] = bpf_map__fd(ld->skel->maps.xdpdns_ans_s);
-	ld->maps.answers[XDPDNS_CLASS_M] = bpf_map__fd(ld->skel->maps.xdpdns_ans_m);
-	ld->maps.answers[XDPDNS_CLASS_L] = bpf_map__fd(ld->skel->maps.xdpdns_ans_l);
-	ld->maps.zones = bpf_map__fd(ld->skel->maps.xdpdns_zones);
-	ld->maps.config = bpf_map__fd(ld->skel->maps.xdpdns_config);
-	ld->maps.stats = bpf_map__fd(ld->skel->maps.xdpdns_stats);
+	loader_maps_of(ld->skel, &ld->maps);
 	log_info("%s maps under %s", ld->reused_maps ? "reusing the" : "pinned new", pin_dir);
 	return 0;
 

@@ -47,6 +47,18 @@ void loader_detach(struct loader *ld);
 /* Release everything; with unpin, also remove the pins and the pin directory. */
 void loader_close(struct loader *ld, bool unpin);
 
+struct xdpdns;
+
+/* The fds of the maps of a loaded skeleton (owned by the skeleton). */
+void loader_maps_of(const struct xdpdns *skel, struct xdpdns_maps *m);
+
+/*
+ * Open and load the program with nothing pinned, for tests and benchmarks that must never
+ * touch a running instance's pins; fills m. NULL and errno on error; free with
+ * xdpdns__destroy().
+ */
+struct xdpdns *loader_load_unpinned(struct xdpdns_maps *m);
+
 /* Parse "auto", "native" or "generic"; -EINVAL otherwise. */
 int loader_mode_parse(const char *s, enum loader_mode *out);
 

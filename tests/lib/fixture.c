@@ -15,6 +15,7 @@
 #include <bpf/libbpf.h>
 
 #include "xdpdns.skel.h"
+#include "loader/loader.h"
 #include "tests/lib/fixture.h"
 
 #define DNS_TYPE_SOA	6
@@ -43,35 +44,15 @@ static void fds_reset(struct fixture *f)
 
 int fixture_load(struct fixture *f)
 {
-	struct bpf_map *map;
-	int err;
-
 	memset(f, 0, sizeof(*f));
 	fds_reset(f);
-	f->skel = xdpdns__open();
-	if (!f->skel)
+	f->skel = loader_load_unpinned(&f->maps);
+	if (!f->skel) {
+		fds_reset(f);
 		return -errno;
-	bpf_object__for_each_map(map, f->skel->obj) {
-		err = bpf_map__set_pin_path(map, NULL);
-		if (err)
-			goto out_destroy;
 	}
-	err = xdpdns__load(f->skel);
-	if (err)
-		goto out_destroy;
 	f->prog_fd = bpf_program__fd(f->skel->progs.xdpdns_xdp);
-	f->maps.answers[XDPDNS_CLASS_S] = bpf_map__fd(f->skel->maps.xdpdns_ans_s);
-	f->maps.answers[XDPDNS_CLASS_M] = bpf_map__fd(f->skel->maps.xdpdns_ans_m);
-	f->maps.answers[XDPDNS_CLASS_L] = bpf_map__fd(f->skel->maps.xdpdns_ans_l);
-	f->maps.zones = bpf_map__fd(f->skel->maps.xdpdns_zones);
-	f->maps.config = bpf_map__fd(f->skel->maps.xdpdns_config);
-	f->maps.stats = bpf_map__fd(f->skel->maps.xdpdns_stats);
 	return 0;
-
-out_destroy:
-	xdpdns__destroy(f->skel);
-	f->skel = NULL;
-	return err;
 }
 
 void fixture_destroy(struct fixture *f)
