@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause) */
 /*
  * bench/lib/bench.h - the plumbing every program under bench/ shares: the -r/-n command
- * line, the root check and libbpf's log, medians, and the unpinned xdpdns skeleton.
+ * line, the root check and libbpf's log, medians, and unpinning a bench object's maps.
  *
  * Command line: -r rounds (1..BENCH_ROUNDS_MAX, default BENCH_ROUNDS_DEFAULT) and -n repeat
  * (>= 1, default BENCH_REPEAT_DEFAULT, the BPF_PROG_TEST_RUN repeat count). Values are read
@@ -12,8 +12,9 @@
  * is needed) and leaves only libbpf's warnings on stderr.
  * Medians: of n values, 1 <= n <= BENCH_ROUNDS_MAX; the mean of the two middle values when
  * n is even (integer division for uint32_t). The input is not modified.
- * Skeleton: the real xdpdns program with every map unpinned, so a bench never touches
- * /sys/fs/bpf, and the map fds in a struct xdpdns_maps for the maps/ and writer functions.
+ * Pins: bench_obj_unpin() clears every map's pin path of a bench object before its load, so
+ * a bench never touches /sys/fs/bpf; the xdpdns program itself is loaded unpinned with
+ * loader_load_unpinned() (loader/loader.h).
  *
  * int functions return 0 or -errno; pointer functions return NULL and set errno.
  */
@@ -32,7 +33,6 @@
 #define BENCH_QNAME_OFF		54	/* question name in a frame: Eth, IPv4, UDP, DNS header */
 
 struct bpf_object;
-struct xdpdns_maps;
 
 struct bench_opts {
 	unsigned int rounds;	/* -r: every case runs once per round; medians are over rounds */
