@@ -17,22 +17,11 @@
 #include "xdpdns.skel.h"
 #include "loader/loader.h"
 #include "tests/lib/fixture.h"
+#include "tests/lib/pkt.h"
 
 #define DNS_TYPE_SOA	6
 #define DNS_CLASS_IN	1
 #define RR_FIXED_LEN	10	/* TYPE CLASS TTL RDLENGTH */
-
-static void put16(uint8_t *p, uint32_t v)
-{
-	p[0] = (uint8_t)(v >> 8);
-	p[1] = (uint8_t)v;
-}
-
-static void put32(uint8_t *p, uint32_t v)
-{
-	put16(p, v >> 16);
-	put16(p + 2, v);
-}
 
 static void fds_reset(struct fixture *f)
 {

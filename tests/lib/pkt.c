@@ -24,18 +24,6 @@ const uint8_t pkt_mac_client[6] = { 0x02, 0x00, 0x00, 0x00, 0x00, 0x02 };
 #define DNS_CLASS_IN	1
 #define DNS_TYPE_OPT	41
 
-static void put16(uint8_t *p, uint32_t v)
-{
-	p[0] = (uint8_t)(v >> 8);
-	p[1] = (uint8_t)v;
-}
-
-static void put32(uint8_t *p, uint32_t v)
-{
-	put16(p, v >> 16);
-	put16(p + 2, v);
-}
-
 static uint16_t get16(const uint8_t *p)
 {
 	return (uint16_t)(p[0] << 8 | p[1]);

@@ -27,6 +27,19 @@
 #include <stddef.h>
 #include <stdint.h>
 
+/* Big-endian stores for building wire formats in tests. */
+static inline void put16(uint8_t *p, uint32_t v)
+{
+	p[0] = (uint8_t)(v >> 8);
+	p[1] = (uint8_t)v;
+}
+
+static inline void put32(uint8_t *p, uint32_t v)
+{
+	put16(p, v >> 16);
+	put16(p + 2, v);
+}
+
 #define PKT_MAX		4096		/* largest frame built or parsed */
 #define PKT_SET(v)	(0x80000000u | (uint32_t)(v))
 #define PKT_IS_SET(f)	(((f) & 0x80000000u) != 0)
