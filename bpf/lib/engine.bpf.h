@@ -237,10 +237,13 @@ static __always_inline enum xdpdns_reason parse_l2_l4(struct xdp_md *ctx, struct
 		return r;
 
 	udp = data + p->l4_off;
-	if (l4_len < sizeof(*udp) || (void *)(udp + 1) > end || bpf_ntohs(udp->len) != l4_len)
-		return XDPDNS_R_DROP_UDP_LEN;
+	if (l4_len < sizeof(*udp) || (void *)(udp + 1) > end)
+		return XDPDNS_R_DROP_UDP_LEN;		/* no UDP header: the stack drops it too */
 	if (udp->dest != cfg->port || !listening_on(cfg, data, p))
 		return XDPDNS_R_PASS_NOT_LISTEN;
+	/* Only ours: Linux accepts a UDP length under the IP payload (it trims the rest). */
+	if (bpf_ntohs(udp->len) != l4_len)
+		return XDPDNS_R_DROP_UDP_LEN;
 	p->dns_off = p->l4_off + sizeof(*udp);
 	p->dns_len = l4_len - sizeof(*udp);
 	return XDPDNS_R_OK;
@@ -622,7 +625,7 @@ static __always_inline enum xdpdns_reason reply(struct xdp_md *ctx, struct pkt *
 	h->arcount = bpf_htons(ar);
 	sum += sum_words32(h, 3);
 	/* The question as sent: its name's sum, then QTYPE and QCLASS after it. */
-	sum += p->qsum;
+	sum += csum_fold(p->qsum);	/* a full-range 64-bit sum: fold it, or its carry is lost */
 	sum += csum_at(csum_fold((__u64)p->qtype + bpf_htons(DNS_CLASS_IN)), odd);
 
 	udp = data + p->l4_off;

@@ -444,6 +444,10 @@ static const struct xcase happy[] = {
 	  .zone = Z_CLUSTER },
 	{ "nxdomain_0x20", { Q("NoPe.DeFault.SVC.Cluster.LOCAL", T_AAAA) }, .x = X_ALL,
 	  R(NXDOMAIN), .zone = Z_CLUSTER },
+	/* The question's 64-bit word sum is 0xfffffffffffffe13: adding it to the rest of the UDP
+	 * checksum must carry (a lost carry sent a checksum one unit off). */
+	{ "nxdomain_csum_carry", { Q("\x2f\x24\x27\x2b\x1f\x9a\x8d.cluster.local", T_A) },
+	  .x = X_ALL, R(NXDOMAIN), .zone = Z_CLUSTER },
 	{ "nxdomain_apex", { Q("cluster.local", T_A) }, .x = X_ALL, R(NXDOMAIN),
 	  .zone = Z_CLUSTER },
 	{ "nxdomain_apex_upper", { Q("CLUSTER.LOCAL", T_SOA) }, .x = X_ALL, R(NXDOMAIN),
@@ -735,8 +739,12 @@ static const struct xcase bad[] = {
 	{ "udp_len_7", { WEBQ, .udp_len = PKT_SET(7) }, R(DROP_UDP_LEN) },
 	{ "udp_len_8_with_payload", { WEBQ, .udp_len = PKT_SET(8) }, R(DROP_UDP_LEN) },
 	{ "udp_len_ffff", { WEBQ, .udp_len = PKT_SET(0xffff) }, R(DROP_UDP_LEN) },
+	/* UDP framing is judged only on packets to us: Linux accepts a UDP length shorter than
+	 * the IP payload (it trims), so other traffic (VXLAN, ...) must pass untouched. */
 	{ "udp_len_bad_and_not_listen", { WEBQ, .udp_len = PKT_SET(9), .dport = 5353 },
-	  R(DROP_UDP_LEN) },
+	  R(PASS_NOT_LISTEN) },
+	{ "udp_len_short_vxlan_port", { WEBQ, .udp_len = PKT_SET(8 + WEB_DNS_LEN - 4),
+					 .dport = 4789 }, R(PASS_NOT_LISTEN) },
 	/* DNS header */
 	{ "dns_header_cut_frame", { WEBQ, CUT(DNS, 6) }, R(DROP_IP_LEN) },
 	{ "dns_header_6_bytes", { WEBQ, .dns_len = PKT_SET(6) }, R(DROP_DNS_SHORT) },
