@@ -97,13 +97,17 @@ static int parse_listen(struct opts *o, char *list)
 
 	for (char *a = strtok_r(list, ",", &save); a; a = strtok_r(NULL, ",", &save)) {
 		struct map_config *mc = &o->mc;
+		struct in_addr a4;
+		struct in6_addr a6;
 
-		if (inet_pton(AF_INET, a, &mc->v4[mc->n_v4]) == 1) {
-			if (++mc->n_v4 > XDPDNS_MAX_LISTEN)
+		if (inet_pton(AF_INET, a, &a4) == 1) {
+			if (mc->n_v4 >= XDPDNS_MAX_LISTEN)
 				return bad("--listen: more than %d IPv4 addresses", XDPDNS_MAX_LISTEN);
-		} else if (inet_pton(AF_INET6, a, &mc->v6[mc->n_v6]) == 1) {
-			if (++mc->n_v6 > XDPDNS_MAX_LISTEN)
+			mc->v4[mc->n_v4++] = a4;
+		} else if (inet_pton(AF_INET6, a, &a6) == 1) {
+			if (mc->n_v6 >= XDPDNS_MAX_LISTEN)
 				return bad("--listen: more than %d IPv6 addresses", XDPDNS_MAX_LISTEN);
+			mc->v6[mc->n_v6++] = a6;
 		} else {
 			return bad("--listen: '%s' is not an IPv4 or IPv6 address", a);
 		}

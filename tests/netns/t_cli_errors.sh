@@ -67,6 +67,8 @@ xt_refused "bad --listen address" '198\.18\.0\.300' "${IF[@]}" --listen 198.18.0
 	"${O[@]}" "${D[@]}"
 xt_refused "bad IPv6 --listen address" 'fd00:198:18::zz' "${IF[@]}" \
 	--listen "$XT_SRV4,fd00:198:18::zz" "${O[@]}" "${D[@]}"
+xt_refused "nine IPv6 --listen addresses" 'more than 8 IPv6' "${IF[@]}" \
+	--listen "$(printf 'fd00:198:18::%x,' $(seq 1 9) | sed 's/,$//')" "${O[@]}" "${D[@]}"
 xt_refused "unknown --pods mode" 'pods.*bogus|bogus.*pods' "${IF[@]}" "${L[@]}" "${O[@]}" \
 	"${D[@]}" --pods bogus
 xt_refused "nonexistent --objects file" '/nonexistent/objects\.json' "${IF[@]}" "${L[@]}" \
