@@ -104,6 +104,46 @@ static int bpffs_ensure(const char *pin_dir)
 	return 0;
 }
 
+/*
+ * Pins left by a build with another map layout cannot be reused: libbpf would refuse them
+ * and the start would fail, stalling an upgrade. Remove them (maps and program): a program
+ * still attached keeps its maps alive, and answering, until ours replaces it.
+ */
+static void drop_incompatible_pins(struct loader *ld)
+{
+	char path[PIN_PATH_MAX];
+	struct bpf_map *map;
+	bool stale = false;
+
+	bpf_object__for_each_map(map, ld->skel->obj) {
+		struct bpf_map_info info = {};
+		__u32 len = sizeof(info);
+		const char *pin = bpf_map__pin_path(map);
+		int fd = pin ? bpf_obj_get(pin) : -1;
+
+		if (fd < 0)
+			continue;
+		if (!bpf_obj_get_info_by_fd(fd, &info, &len) &&
+		    (info.type != bpf_map__type(map) || info.key_size != bpf_map__key_size(map) ||
+		     info.value_size != bpf_map__value_size(map) ||
+		     info.max_entries != bpf_map__max_entries(map) ||
+		     info.map_flags != bpf_map__map_flags(map)))
+			stale = true;
+		close(fd);
+	}
+	if (!stale)
+		return;
+	log_warn("the maps pinned under %s have another layout (another xdpdns version): "
+		 "replacing them", ld->pin_dir);
+	bpf_object__for_each_map(map, ld->skel->obj) {
+		const char *pin = bpf_map__pin_path(map);
+
+		if (pin && unlink(pin) && errno != ENOENT)
+			log_warn("cannot remove %s: %s", pin, strerror(errno));
+	}
+	unlink(pin_path(ld->pin_dir, XDPDNS_PROG_PIN, path));
+}
+
 int loader_open(struct loader *ld, const char *pin_dir)
 {
 	LIBBPF_OPTS(bpf_object_open_opts, oopts, .pin_root_path = pin_dir);
@@ -119,14 +159,14 @@ int loader_open(struct loader *ld, const char *pin_dir)
 	err = bpffs_ensure(pin_dir);
 	if (err)
 		return err;
-	ld->reused_maps = access(pin_path(pin_dir, XDPDNS_MAP_CONFIG, path), F_OK) == 0;
-
 	ld->skel = xdpdns__open_opts(&oopts);
 	if (!ld->skel) {
 		err = -errno;
 		log_err("cannot open the BPF object: %s", strerror(-err));
 		return err;
 	}
+	drop_incompatible_pins(ld);
+	ld->reused_maps = access(pin_path(pin_dir, XDPDNS_MAP_CONFIG, path), F_OK) == 0;
 	/* libxdp loads the object (and so creates or reuses the pinned maps) for us. */
 	xopts.obj = ld->skel->obj;
 	ld->prog = xdp_program__create(&xopts);

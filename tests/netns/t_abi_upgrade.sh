@@ -1,0 +1,36 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
+#
+# An upgrade to a build whose map layout changed must not fail on the maps an older
+# version left pinned (libbpf refuses to reuse maps of another layout; a DaemonSet would
+# crash-loop): the daemon replaces those pins and answers. Simulated with maps pinned under
+# the run's --pin-dir with other key/value sizes, as an older build would have left them.
+set -u
+# shellcheck source=tests/netns/lib.sh
+. "$(dirname "$0")/lib.sh"
+
+xt_init
+xt_topology
+
+NAME=kube-dns.kube-system.svc.$XT_ZONE
+xt_map_id() { bpftool -j map show pinned "$XT_PIN/$1" 2>/dev/null | jq -r '.id // empty'; }
+mkdir -p "$XT_PIN"
+bpftool map create "$XT_PIN/xdpdns_ans_s" type hash key 64 value 8 entries 16 \
+	name xdpdns_ans_s flags 1 || xt_bail "bpftool map create failed"
+bpftool map create "$XT_PIN/xdpdns_config" type array key 4 value 8 entries 1 \
+	name xdpdns_config || xt_bail "bpftool map create failed"
+old=$(xt_map_id xdpdns_ans_s)
+
+xt_daemon_start --xdp-mode native
+xt_daemon_wait_ready
+grep -q 'have another layout' "$XT_DLOG" && xt_ok "the old layout is reported" ||
+	xt_fail "no log line about the pinned maps' other layout"
+new=$(xt_map_id xdpdns_ans_s)
+[ -n "$new" ] && [ "$new" != "$old" ] && xt_ok "xdpdns_ans_s was replaced ($old -> $new)" ||
+	xt_fail "xdpdns_ans_s was not replaced ($old -> $new)"
+xt_kdig "$XT_TMP/q.json" "$XT_SRV4" "$NAME" A || xt_bail "no answer: $(cat "$XT_TMP/q.json.err")"
+xt_expect "$NAME A after the upgrade" "$(xt_rdata "$XT_TMP/q.json" A | paste -sd,)" \
+	"$(xt_obj_cluster_ips kube-system kube-dns 4 | paste -sd,)"
+xt_daemon_stop TERM
+xt_expect "SIGTERM: the daemon exits 0" "$XT_DRC" 0
+xt_done
