@@ -327,10 +327,12 @@ static void batch_apply(struct map_writer *w, enum xdpdns_key_class c, const uin
 			fail_note(s, first, err);
 			if (done < n) {
 				s->failed++;	/* the element the call stopped at */
+				s->unwritten += update;
 				done++;
 			}
 		} else if (!cnt) {
 			s->failed += n - done;	/* no progress, no error: broken ops */
+			s->unwritten += update ? n - done : 0;
 			if (!*first)
 				*first = -EIO;
 			break;
@@ -338,9 +340,12 @@ static void batch_apply(struct map_writer *w, enum xdpdns_key_class c, const uin
 	}
 }
 
-/* Write every desired entry of class c whose map value differs or is missing. */
-static void class_write(struct map_writer *w, enum xdpdns_key_class c, struct map_writer_stats *s,
-			int *first)
+/*
+ * Write every desired entry of class c whose map value differs or is missing; dry: only count
+ * them (as inserted or updated).
+ */
+static void class_write(struct map_writer *w, enum xdpdns_key_class c, bool dry,
+			struct map_writer_stats *s, int *first)
 {
 	size_t key_size = xdpdns_key_size(c);
 	unsigned int n = 0;
@@ -361,6 +366,13 @@ static void class_write(struct map_writer *w, enum xdpdns_key_class c, struct ma
 		}
 		if (err && err != -ENOENT)
 			fail_note(s, first, err);	/* unreadable: write it anyway */
+		if (dry) {
+			if (err == -ENOENT)
+				s->inserted++;
+			else
+				s->updated++;
+			continue;
+		}
 		w->inserting[n] = err == -ENOENT;
 		want_answer(e, &w->vals[n]);
 		if (++n == WRITER_BATCH) {
@@ -388,11 +400,11 @@ static int stale_push(struct map_writer *w, size_t n, size_t key_size, const uin
 }
 
 /*
- * Delete every key of class c that is not desired. The keys are collected first: deleting
- * the current key of a hash map iteration would restart it.
+ * Delete every key of class c that is not desired (dry: only count them). The keys are
+ * collected first: deleting the current key of a hash map iteration would restart it.
  */
-static void class_sweep(struct map_writer *w, enum xdpdns_key_class c, struct map_writer_stats *s,
-			int *first)
+static void class_sweep(struct map_writer *w, enum xdpdns_key_class c, bool dry,
+			struct map_writer_stats *s, int *first)
 {
 	size_t key_size = xdpdns_key_size(c);
 	struct xdpdns_key_l a, b;
@@ -415,7 +427,9 @@ static void class_sweep(struct map_writer *w, enum xdpdns_key_class c, struct ma
 			fail_note(s, first, err);
 			break;	/* cannot go on from here; delete what is known to be stale */
 		}
-		if (!key_desired(w, c, next)) {
+		if (dry && !key_desired(w, c, next)) {
+			s->deleted++;
+		} else if (!key_desired(w, c, next)) {
 			err = stale_push(w, n, key_size, next);
 			if (err) {
 				if (!*first)
@@ -434,7 +448,7 @@ static void class_sweep(struct map_writer *w, enum xdpdns_key_class c, struct ma
 	}
 }
 
-int map_writer_commit(struct map_writer *w, struct map_writer_stats *st)
+static int reconcile(struct map_writer *w, bool dry, struct map_writer_stats *st)
 {
 	struct map_writer_stats s = { .desired = w->count };
 	int first = 0;
@@ -442,12 +456,22 @@ int map_writer_commit(struct map_writer *w, struct map_writer_stats *st)
 	/* Every write of every class before any delete: a name moving between values, or a
 	 * name whose NODATA entry gives way to a real answer, is never missing. */
 	for (int c = 0; c < XDPDNS_CLASS_COUNT; c++)
-		class_write(w, c, &s, &first);
+		class_write(w, c, dry, &s, &first);
 	for (int c = 0; c < XDPDNS_CLASS_COUNT; c++)
-		class_sweep(w, c, &s, &first);
+		class_sweep(w, c, dry, &s, &first);
 	if (st)
 		*st = s;
 	return first;
+}
+
+int map_writer_commit(struct map_writer *w, struct map_writer_stats *st)
+{
+	return reconcile(w, false, st);
+}
+
+int map_writer_diff(struct map_writer *w, struct map_writer_stats *st)
+{
+	return reconcile(w, true, st);
 }
 
 /* The real syscalls. */
@@ -623,11 +647,21 @@ static int zone_normalize(struct xdpdns_zone *out, const struct xdpdns_zone *z)
 	return 0;
 }
 
+/* Same zones in the same slots: names and lengths agree for every used entry. */
+static bool zones_same_names(const struct xdpdns_zone *a, const struct xdpdns_zone *b,
+			     unsigned int n)
+{
+	for (unsigned int i = 0; i < n; i++)
+		if (a[i].name_len != b[i].name_len || memcmp(a[i].name, b[i].name, a[i].name_len))
+			return false;
+	return true;
+}
+
 int map_zones_write(const struct xdpdns_maps *m, const struct xdpdns_zone *zones, unsigned int n)
 {
 	struct xdpdns_zone want[XDPDNS_MAX_ZONES], have[XDPDNS_MAX_ZONES];
 	struct xdpdns_config cfg;
-	bool same;
+	bool same, in_place;
 	int err;
 
 	if (n > XDPDNS_MAX_ZONES)
@@ -661,7 +695,19 @@ int map_zones_write(const struct xdpdns_maps *m, const struct xdpdns_zone *zones
 	}
 	if (same)
 		return 0;
-	if (cfg.n_zones) {
+	/*
+	 * The same zones in the same order (only an SOA or an action differs): every entry is
+	 * rewritten where it is and n_zones stays. A name keeps matching the zone it matched, and
+	 * each entry switches from its old content to its new one (a reader racing the copy of
+	 * one entry may see a mix of its old and new SOA: a reply with the wrong serial or a bad
+	 * UDP checksum that the client drops and asks again). Anything else (a zone added,
+	 * removed or moved) drops n_zones to 0 while the array is rewritten, because a
+	 * half-written table can put a name in the wrong zone: a shorter zone ahead of a longer
+	 * one inside it, an AUTH zone where a PASS zone stood, and so a wrong NXDOMAIN. With no
+	 * zones, every miss is passed to the slow path, which is always correct.
+	 */
+	in_place = cfg.n_zones == n && zones_same_names(have, want, n);
+	if (!in_place && cfg.n_zones) {
 		cfg.n_zones = 0;
 		err = config_write(m, &cfg);
 		if (err)
@@ -674,6 +720,22 @@ int map_zones_write(const struct xdpdns_maps *m, const struct xdpdns_zone *zones
 		if (bpf_map_update_elem(m->zones, &i, &want[i], BPF_ANY))
 			return -errno;
 	}
+	if (in_place)
+		return 0;
 	cfg.n_zones = n;
 	return config_write(m, &cfg);
+}
+
+int map_zones_read(const struct xdpdns_maps *m, struct xdpdns_zone out[XDPDNS_MAX_ZONES])
+{
+	struct xdpdns_config cfg;
+	int err;
+
+	err = config_read(m, &cfg);
+	if (err)
+		return err;
+	for (__u32 i = 0; i < XDPDNS_MAX_ZONES; i++)
+		if (bpf_map_lookup_elem(m->zones, &i, &out[i]))
+			return -errno;
+	return cfg.n_zones;
 }

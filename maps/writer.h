@@ -13,7 +13,7 @@
  * The syscalls sit behind struct map_ops, so unit tests run reconcile against an in-memory
  * fake; map_writer_bpf_ops is the real thing on the fds of struct xdpdns_maps.
  *
- * The zone table and the config map are small arrays, written whole by map_zones_write(),
+ * The zone table and the config map are small arrays, written by map_zones_write(),
  * map_config_write() and map_heartbeat_write(); every write of the config map stamps
  * heartbeat_ns with CLOCK_MONOTONIC (the clock of bpf_ktime_get_ns()).
  *
@@ -68,6 +68,8 @@ struct map_writer_stats {
 	unsigned long updated;		/* different (or unreadable) in the map: rewritten */
 	unsigned long deleted;		/* in the map but not desired: removed */
 	unsigned long failed;		/* writes and deletes that did not happen */
+	unsigned long unwritten;	/* of failed: desired entries whose write did not
+					 * happen (missing, or an older value, in the map) */
 	unsigned long syscalls;		/* map_ops calls made */
 	unsigned long syscalls_failed;	/* map_ops calls that failed; a lookup miss and the
 					 * end of an iteration are answers, not failures */
@@ -111,14 +113,30 @@ unsigned long map_writer_count(const struct map_writer *w);
 int map_writer_commit(struct map_writer *w, struct map_writer_stats *st);
 
 /*
+ * What map_writer_commit() would do now, without writing anything: inserted, updated and
+ * deleted count the entries it would write or delete (an unreadable entry counts as updated).
+ * Costs the lookups and the iteration of a commit. Returns 0 or the first failure's -errno.
+ */
+int map_writer_diff(struct map_writer *w, struct map_writer_stats *st);
+
+/*
  * Replace the zone table with zones[0..n), sorted longest name first. Nothing is written
- * when the table is already identical. Otherwise config.n_zones drops to 0 while the array
- * is rewritten (every name without an entry is then passed to the slow path, which is
- * always correct), then becomes n. Names are lower-cased.
+ * when the table is already identical. When it holds the same zone names in the same order
+ * (only SOAs or actions differ), the changed entries are rewritten in place and the config
+ * map is not written at all. Otherwise config.n_zones drops to 0 while the array is
+ * rewritten (every name without an entry is then passed to the slow path, which is always
+ * correct, while a half-written table could put a name in the wrong zone), then becomes n.
+ * Names are lower-cased.
  * -E2BIG for n over XDPDNS_MAX_ZONES; -EINVAL for a zone with a malformed name, a name_len
  * that disagrees with it, an unknown action, or a name given twice.
  */
 int map_zones_write(const struct xdpdns_maps *m, const struct xdpdns_zone *zones, unsigned int n);
+
+/*
+ * Read all XDPDNS_MAX_ZONES entries of the zone table into out; returns config.n_zones (the
+ * entries in use) or -errno.
+ */
+int map_zones_read(const struct xdpdns_maps *m, struct xdpdns_zone out[XDPDNS_MAX_ZONES]);
 
 /* Listening and sizing parameters of the fast path, host order. */
 struct map_config {

@@ -21,6 +21,7 @@
 #include "loader/loader.h"
 #include "maps/writer.h"
 #include "userspace/util/log.h"
+#include "userspace/zone/publish.h"
 #include "userspace/zone/zone.h"
 
 #define MAX_REVERSE_ZONES 8
@@ -242,12 +243,13 @@ static int parse_opts(struct opts *o, int argc, char **argv)
 	return 0;
 }
 
-/* Compile the objects file into a new zone. NULL on error (logged). */
+/* Compile the objects file into a new zone (publish_zone() sets its serial). NULL on error
+ * (logged). */
 static struct zone *zone_compile(const struct opts *o)
 {
 	uint8_t v4[XDPDNS_MAX_LISTEN][4], v6[XDPDNS_MAX_LISTEN][16];
 	struct zone_config zc = {
-		.zone = o->zone, .ttl = o->ttl, .pods = o->pods, .serial = (uint32_t)time(NULL),
+		.zone = o->zone, .ttl = o->ttl, .pods = o->pods,
 		.reverse_zones = o->reverse, .listen_v4 = (const uint8_t(*)[4])v4,
 		.n_v4 = o->mc.n_v4, .listen_v6 = (const uint8_t(*)[16])v6, .n_v6 = o->mc.n_v6,
 	};
@@ -280,37 +282,6 @@ out_free_zone:
 	return NULL;
 }
 
-/* Push the zone into the maps: answers (changed first, then the sweep), zone table. */
-static int zone_publish(struct map_writer *w, const struct xdpdns_maps *m, const struct zone *z)
-{
-	struct xdpdns_zone zones[XDPDNS_MAX_ZONES];
-	struct map_writer_stats st;
-	struct timespec t0, t1;
-	int n, err;
-
-	clock_gettime(CLOCK_MONOTONIC, &t0);
-	map_writer_reset(w);
-	err = zone_project(z, map_writer_emit, w);
-	if (err)
-		return err;
-	err = map_writer_commit(w, &st);
-	if (err)
-		log_warn("map update: %lu of %lu entries failed: %s", st.failed, st.desired,
-			 strerror(-err));
-	n = zone_project_zones(z, zones, XDPDNS_MAX_ZONES);
-	if (n < 0)
-		return n;
-	err = map_zones_write(m, zones, (unsigned int)n);
-	if (err)
-		return err;
-	clock_gettime(CLOCK_MONOTONIC, &t1);
-	log_info("maps: %lu entries (%lu inserted, %lu updated, %lu deleted, %lu unchanged), "
-		 "%d zones, %.1f ms",
-		 st.desired, st.inserted, st.updated, st.deleted, st.unchanged, n,
-		 (t1.tv_sec - t0.tv_sec) * 1e3 + (t1.tv_nsec - t0.tv_nsec) / 1e6);
-	return 0;
-}
-
 static int libbpf_log(enum libbpf_print_level level, const char *fmt, va_list ap)
 {
 	if (level == LIBBPF_DEBUG && log_level_max < LOG_LVL_DEBUG)
@@ -320,7 +291,7 @@ static int libbpf_log(enum libbpf_print_level level, const char *fmt, va_list ap
 
 int main(int argc, char **argv)
 {
-	struct map_writer *w = NULL;
+	struct publish *p = NULL;
 	struct zone *z = NULL;
 	struct loader ld = {};
 	struct opts o;
@@ -344,17 +315,19 @@ int main(int argc, char **argv)
 	err = loader_open(&ld, o.pin_dir);
 	if (err)
 		goto out_free_zone;
-	w = map_writer_new_maps(&ld.maps);
-	if (!w) {
+	p = publish_new(&ld.maps, NULL, NULL);
+	if (!p) {
 		err = -errno;
+		log_err("cannot read the maps: %s", strerror(-err));
 		goto out_close_loader;
 	}
-	err = zone_publish(w, &ld.maps, z);
+	/* Entries the maps refuse now are retried on every tick below (publish.h). */
+	err = publish_zone(p, z, NULL);
 	if (!err)
 		err = map_config_write(&ld.maps, &o.mc);
 	if (err) {
 		log_err("cannot fill the maps: %s", strerror(-err));
-		goto out_free_writer;
+		goto out_free_publish;
 	}
 	for (int i = 0; i < o.n_ifaces; i++) {
 		err = loader_attach(&ld, o.ifindex[i], o.mode);
@@ -377,7 +350,7 @@ int main(int argc, char **argv)
 			struct zone *nz = zone_compile(&o);
 
 			/* A file that cannot be used now keeps the last good zone serving. */
-			if (nz && !zone_publish(w, &ld.maps, nz)) {
+			if (nz && !publish_zone(p, nz, NULL)) {
 				zone_free(z);
 				z = nz;
 			} else {
@@ -385,6 +358,7 @@ int main(int argc, char **argv)
 				zone_free(nz);
 			}
 		}
+		publish_retry(p, NULL);	/* logs once into and once out of trouble */
 		err = map_heartbeat_write(&ld.maps);
 		if (err)
 			log_warn("heartbeat: %s", strerror(-err));
@@ -394,8 +368,8 @@ int main(int argc, char **argv)
 
 out_detach:
 	loader_detach(&ld);
-out_free_writer:
-	map_writer_free(w);
+out_free_publish:
+	publish_free(p);
 out_close_loader:
 	/* A failed start leaves alone the pins an earlier instance may still answer from. */
 	loader_close(&ld, sig || !ld.reused_maps);

@@ -507,6 +507,7 @@ Test(writer, failed_update_counted_and_skipped)
 	fk.fail_update_qtype = 99;
 	cr_assert_eq(map_writer_commit(w, &st), -ENOSPC);
 	cr_assert_eq(st.failed, 1);
+	cr_assert_eq(st.unwritten, 1);
 	cr_assert_eq(st.syscalls_failed, 1);
 	cr_assert_eq(st.inserted, 9);
 	cr_assert_eq(fake_total(), 9);
@@ -517,7 +518,46 @@ Test(writer, failed_update_counted_and_skipped)
 	cr_assert_eq(map_writer_commit(w, &st), 0);
 	cr_assert_eq(st.inserted, 1);
 	cr_assert_eq(st.unchanged, 9);
-	cr_assert_eq(st.failed + st.syscalls_failed, 0);
+	cr_assert_eq(st.failed + st.unwritten + st.syscalls_failed, 0);
+}
+
+Test(writer, diff_counts_and_writes_nothing)
+{
+	struct map_writer_stats st;
+	struct xdpdns_key_l changed = key_of("d", 1, 20, 1), gone = key_of("d", 2, 100, 1),
+			    added = key_of("d", 3, 200, 1), same = key_of("d", 4, 20, 1);
+	struct xdpdns_answer v = answer_of(0, 1), v2 = answer_of(0, 2);
+
+	/* Nothing in the maps: everything would be inserted, nothing is. */
+	cr_assert_eq(map_writer_add(w, &changed, &v), 0);
+	cr_assert_eq(map_writer_add(w, &gone, &v), 0);
+	cr_assert_eq(map_writer_add(w, &same, &v), 0);
+	cr_assert_eq(map_writer_diff(w, &st), 0);
+	cr_assert_eq(st.inserted, 3);
+	cr_assert_eq(st.updated + st.deleted + st.unchanged, 0);
+	cr_assert_eq(fk.n_log, 0, "a diff made %u write/delete calls", fk.n_log);
+	cr_assert_eq(fake_total(), 0);
+	cr_assert_eq(map_writer_commit(w, &st), 0);
+	cr_assert_eq(map_writer_diff(w, &st), 0);
+	cr_assert_eq(st.unchanged, 3);
+	cr_assert_eq(st.inserted + st.updated + st.deleted, 0);
+
+	/* One changed, one gone, one added, one the same: counted as commit would do it. */
+	map_writer_reset(w);
+	cr_assert_eq(map_writer_add(w, &changed, &v2), 0);
+	cr_assert_eq(map_writer_add(w, &added, &v), 0);
+	cr_assert_eq(map_writer_add(w, &same, &v), 0);
+	fake_forget_calls();
+	cr_assert_eq(map_writer_diff(w, &st), 0);
+	cr_assert_eq(fk.n_log, 0);
+	cr_assert_eq(st.inserted, 1);
+	cr_assert_eq(st.updated, 1);
+	cr_assert_eq(st.deleted, 1);
+	cr_assert_eq(st.unchanged, 1);
+	cr_assert_not_null(fake_find(XDPDNS_CLASS_M, &gone), "the diff deleted");
+	cr_assert_eq(map_writer_commit(w, &st), 0);
+	cr_assert_eq(st.inserted + st.updated + st.deleted, 3);
+	cr_assert_null(fake_find(XDPDNS_CLASS_M, &gone));
 }
 
 Test(writer, failed_lookup_delete_iteration_counted)
@@ -869,4 +909,79 @@ Test(kernel, zone_table, .init = kernel_maps_create, .fini = kernel_maps_destroy
 	cr_assert_eq(config_get().n_zones, 1);
 	cr_assert_eq(map_zones_write(&km, NULL, 0), 0);
 	cr_assert_eq(config_get().n_zones, 0);
+}
+
+static struct xdpdns_zone zone_get(__u32 i)
+{
+	struct xdpdns_zone got;
+
+	cr_assert_eq(bpf_map_lookup_elem(km.zones, &i, &got), 0);
+	return got;
+}
+
+Test(kernel, zone_table_in_place, .init = kernel_maps_create, .fini = kernel_maps_destroy)
+{
+	struct xdpdns_zone zones[3] = {
+		zone_make("\x07" "cluster\x05local", 15, XDPDNS_ZONE_AUTH),
+		zone_make("\x03pod\x07" "cluster\x05local", 19, XDPDNS_ZONE_PASS),
+		zone_make("\x07in-addr\x04" "arpa", 14, XDPDNS_ZONE_AUTH),
+	};
+	struct xdpdns_zone all[XDPDNS_MAX_ZONES];
+	struct map_config c = { .port = 53, .n_v4 = 1 };
+	uint64_t hb;
+
+	cr_assert_eq(map_config_write(&km, &c), 0);
+	cr_assert_eq(map_zones_write(&km, zones, 3), 0);
+	cr_assert_eq(map_zones_read(&km, all), 3);
+	cr_assert_eq(all[0].name_len, 19);
+	cr_assert_eq(all[3].name_len, 0);
+
+	/*
+	 * Only the SOAs change (a new serial), then only an action: the entries are rewritten
+	 * where they are and the config is not written at all, so n_zones never drops to 0
+	 * (which would pass every NXDOMAIN while the table is rewritten).
+	 */
+	hb = config_get().heartbeat_ns;
+	for (int i = 0; i < 3; i++) {
+		zones[i].soa[37] = 0x77;
+		zones[i].soa_csum = 0x4321;
+	}
+	cr_assert_eq(map_zones_write(&km, zones, 3), 0);
+	cr_assert_eq(config_get().heartbeat_ns, hb, "the config was written");
+	cr_assert_eq(config_get().n_zones, 3);
+	for (__u32 i = 0; i < 3; i++) {
+		cr_assert_eq(zone_get(i).soa[37], 0x77, "entry %u", i);
+		cr_assert_eq(zone_get(i).soa_csum, 0x4321, "entry %u", i);
+	}
+	zones[0].action = XDPDNS_ZONE_PASS;
+	cr_assert_eq(map_zones_write(&km, zones, 3), 0);
+	cr_assert_eq(config_get().heartbeat_ns, hb, "the config was written");
+	cr_assert_eq(zone_get(1).action, XDPDNS_ZONE_PASS, "cluster.local is second");
+
+	/* Another set of zones: n_zones went through 0, so the config was written. */
+	usleep(1000);
+	cr_assert_eq(map_zones_write(&km, zones, 2), 0);
+	cr_assert_gt(config_get().heartbeat_ns, hb);
+	cr_assert_eq(config_get().n_zones, 2);
+	cr_assert_eq(zone_get(2).name_len, 0);
+	hb = config_get().heartbeat_ns;
+	usleep(1000);
+	cr_assert_eq(map_zones_write(&km, zones, 3), 0);
+	cr_assert_gt(config_get().heartbeat_ns, hb);
+	cr_assert_eq(config_get().n_zones, 3);
+
+	/* Two zones of one length swapped: the order changed, so not in place either. */
+	zones[1] = zone_make("\x07" "example\x05local", 15, XDPDNS_ZONE_AUTH);
+	cr_assert_eq(map_zones_write(&km, zones, 2), 0);
+	cr_assert_eq(memcmp(zone_get(0).name, "\x07" "cluster", 8), 0);
+	hb = config_get().heartbeat_ns;
+	usleep(1000);
+	{
+		struct xdpdns_zone swapped[2] = { zones[1], zones[0] };
+
+		cr_assert_eq(map_zones_write(&km, swapped, 2), 0);
+	}
+	cr_assert_gt(config_get().heartbeat_ns, hb);
+	cr_assert_eq(memcmp(zone_get(0).name, "\x07" "example", 8), 0);
+	cr_assert_eq(config_get().n_zones, 2);
 }

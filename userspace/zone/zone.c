@@ -285,3 +285,13 @@ unsigned int zone_entries(const struct zone *z)
 {
 	return z->n_entries;
 }
+
+uint32_t zone_serial(const struct zone *z)
+{
+	return z->serial;
+}
+
+void zone_serial_set(struct zone *z, uint32_t serial)
+{
+	z->serial = serial;
+}

@@ -42,7 +42,7 @@ struct zone_config {
 	const char *zone;		/* "cluster.local" */
 	unsigned int ttl;		/* records and SOA TTL/MINIMUM; 0..3600 */
 	enum zone_pods_mode pods;
-	uint32_t serial;		/* SOA serial: the daemon's start time, tests a constant */
+	uint32_t serial;		/* SOA serial: see zone_serial_set(); tests a constant */
 	/* NULL-terminated, e.g. {"96.10.in-addr.arpa", NULL}; may be NULL */
 	const char *const *reverse_zones;
 	/* our addresses: NS glue, ns.dns.<zone>; at most XDPDNS_MAX_LISTEN per family */
@@ -78,6 +78,11 @@ int zone_build(struct zone *z);
  * entry per name plus one per (name, type) with records). */
 unsigned int zone_names(const struct zone *z);
 unsigned int zone_entries(const struct zone *z);
+
+/* The SOA serial (zone_config.serial until set). Every SOA is rendered when asked for, so a
+ * new serial shows in the next zone_answer() / zone_project() without a rebuild. */
+uint32_t zone_serial(const struct zone *z);
+void zone_serial_set(struct zone *z, uint32_t serial);
 
 /*
  * The answer the fast path must give for (wire name, qtype): the same struct the maps
