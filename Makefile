@@ -6,7 +6,7 @@ OUT		:= .output
 CLANG		?= clang-19
 BPFTOOL		?= bpftool
 CC		?= cc
-PKGS		:= libbpf libxdp json-c criterion ldns yaml-0.1
+PKGS		:= libbpf libxdp json-c libcurl criterion ldns yaml-0.1
 CLANG_MIN	:= 15
 
 Q		= @
@@ -31,7 +31,7 @@ BPF_CFLAGS	:= -g -O2 --target=bpf -mcpu=v3 -Wall -Wextra -Werror -Wno-unused-par
 CFLAGS		?= -O2 -g
 XCFLAGS		:= -std=c11 -D_GNU_SOURCE -Wall -Wextra -Werror -Wno-missing-field-initializers \
 		   -Imaps -I. -I$(OUT) -MMD -MP
-LDLIBS		:= -lxdp -lbpf -ljson-c -lyaml -lelf -lz -lm -lpthread
+LDLIBS		:= -lxdp -lbpf -ljson-c -lcurl -lyaml -lelf -lz -lm -lpthread
 
 LIB_SRCS	:= $(wildcard maps/*.c loader/*.c userspace/util/*.c userspace/dns/*.c \
 		     userspace/zone/*.c userspace/kube/*.c userspace/server/*.c)
