@@ -1,18 +1,24 @@
 // SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
 /*
  * xdpdns - the node daemon: compile the Kubernetes objects into the zone, attach the XDP
- * answer engine, fill its maps, keep the heartbeat going, and on SIGHUP reload the objects.
+ * answer engine, fill its maps and keep the heartbeat going. The objects come from a file
+ * (--objects; SIGHUP reloads it) or from the Kubernetes API (--kubeconfig, or in-cluster):
+ * listed and watched (kube/watch.h), applied to the zone as they arrive, and published after
+ * every loop iteration that changed something. XDP is attached only after the first full
+ * sync of every resource.
  */
 #include <arpa/inet.h>
 #include <errno.h>
 #include <getopt.h>
 #include <limits.h>
 #include <net/if.h>
+#include <poll.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/signalfd.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -20,11 +26,14 @@
 
 #include "loader/loader.h"
 #include "maps/writer.h"
+#include "userspace/kube/config.h"
+#include "userspace/kube/watch.h"
 #include "userspace/util/log.h"
 #include "userspace/zone/publish.h"
 #include "userspace/zone/zone.h"
 
 #define MAX_REVERSE_ZONES 8
+#define TICK_MS			1000	/* heartbeat, publish_retry(), longest wait */
 
 struct opts {
 	char *ifnames[LOADER_MAX_IFACES];
@@ -32,6 +41,8 @@ struct opts {
 	int n_ifaces;
 	struct map_config mc;
 	const char *objects;
+	const char *kubeconfig;
+	bool in_cluster;	/* neither --objects nor --kubeconfig, KUBERNETES_SERVICE_HOST set */
 	const char *zone;
 	const char *pin_dir;
 	const char *reverse[MAX_REVERSE_ZONES + 1];
@@ -42,16 +53,26 @@ struct opts {
 };
 
 static const char usage_text[] =
-	"Usage: xdpdns --interface IF[,IF...] --listen ADDR[,ADDR...] --objects FILE [options]\n"
+	"Usage: xdpdns --interface IF[,IF...] --listen ADDR[,ADDR...]\n"
+	"              [--objects FILE | --kubeconfig FILE] [options]\n"
 	"\n"
-	"Answers the Kubernetes cluster zone from XDP: compiles the objects in FILE (a kubectl\n"
-	"List: kubectl get ns,svc,endpointslices,pods -A -o json) into DNS records, attaches the\n"
-	"answer engine to the interfaces and serves A, AAAA, SRV, PTR, NXDOMAIN and NODATA there.\n"
-	"SIGHUP reloads FILE; SIGTERM or SIGINT detaches and removes the pins.\n"
+	"Answers the Kubernetes cluster zone from XDP: compiles Namespaces, Services,\n"
+	"EndpointSlices (discovery.k8s.io/v1) and, with --pods verified, Pods into DNS records,\n"
+	"attaches the answer engine to the interfaces and serves A, AAAA, SRV, PTR, NXDOMAIN and\n"
+	"NODATA there. The objects come from one source:\n"
+	"  --objects FILE     a kubectl List (kubectl get ns,svc,endpointslices,pods -A -o json);\n"
+	"                     SIGHUP reloads it\n"
+	"  --kubeconfig FILE  the API server of the file's current context, listed and watched;\n"
+	"                     the zone follows every change (get/list/watch access is needed)\n"
+	"  neither            in a pod (KUBERNETES_SERVICE_HOST set): the API server with the\n"
+	"                     service account's token and CA, as --kubeconfig\n"
+	"With the API, XDP is attached and \"ready\" logged after the first full list of every\n"
+	"resource. SIGTERM or SIGINT detaches and removes the pins.\n"
 	"\n"
 	"  -i, --interface IF[,IF...]    interfaces to attach to (at most 16)\n"
 	"  -l, --listen ADDR[,ADDR...]   IPv4/IPv6 addresses answered (at most 8 per family)\n"
 	"  -o, --objects FILE            Kubernetes objects to serve\n"
+	"  -k, --kubeconfig FILE         Kubernetes API to follow (not with --objects)\n"
 	"  -z, --zone ZONE               cluster domain (default cluster.local)\n"
 	"  -t, --ttl N                   record TTL and negative-caching TTL, 0..3600 (default 5)\n"
 	"  -P, --pods MODE               pod records: insecure, verified or disabled (default insecure)\n"
@@ -137,6 +158,7 @@ static int parse_opts(struct opts *o, int argc, char **argv)
 		{ "interface", required_argument, NULL, 'i' },
 		{ "listen", required_argument, NULL, 'l' },
 		{ "objects", required_argument, NULL, 'o' },
+		{ "kubeconfig", required_argument, NULL, 'k' },
 		{ "zone", required_argument, NULL, 'z' },
 		{ "ttl", required_argument, NULL, 't' },
 		{ "pods", required_argument, NULL, 'P' },
@@ -156,7 +178,7 @@ static int parse_opts(struct opts *o, int argc, char **argv)
 	*o = (struct opts){ .zone = "cluster.local", .pin_dir = XDPDNS_PIN_DIR_DEFAULT, .ttl = 5,
 			    .pods = ZONE_PODS_INSECURE, .mode = LOADER_MODE_AUTO,
 			    .stale_after_s = 30 };
-	while ((c = getopt_long(argc, argv, "i:l:o:z:t:P:p:m:d:r:s:L:h", longopts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "i:l:o:k:z:t:P:p:m:d:r:s:L:h", longopts, NULL)) != -1) {
 		err = 0;
 		switch (c) {
 		case 'i':
@@ -167,6 +189,9 @@ static int parse_opts(struct opts *o, int argc, char **argv)
 			break;
 		case 'o':
 			o->objects = optarg;
+			break;
+		case 'k':
+			o->kubeconfig = optarg;
 			break;
 		case 'z':
 			o->zone = optarg;
@@ -233,9 +258,15 @@ static int parse_opts(struct opts *o, int argc, char **argv)
 		return bad("--interface is required");
 	if (!o->mc.n_v4 && !o->mc.n_v6)
 		return bad("--listen is required");
-	if (!o->objects)
-		return bad("--objects is required");
-	if (access(o->objects, R_OK))
+	if (o->objects && o->kubeconfig)
+		return bad("--objects and --kubeconfig are two sources: give one");
+	if (!o->objects && !o->kubeconfig) {
+		if (!getenv("KUBERNETES_SERVICE_HOST"))
+			return bad("--objects or --kubeconfig is required (outside a pod: "
+				   "KUBERNETES_SERVICE_HOST is not set)");
+		o->in_cluster = true;
+	}
+	if (o->objects && access(o->objects, R_OK))
 		return bad("--objects: cannot read '%s': %s", o->objects, strerror(errno));
 	o->mc.port = (uint16_t)port;
 	o->mc.edns_size = XDPDNS_EDNS_SIZE;
@@ -243,9 +274,9 @@ static int parse_opts(struct opts *o, int argc, char **argv)
 	return 0;
 }
 
-/* Compile the objects file into a new zone (publish_zone() sets its serial). NULL on error
- * (logged). */
-static struct zone *zone_compile(const struct opts *o)
+/* An empty zone with the configured name, TTL, pods mode, reverse zones and glue. NULL on
+ * error (logged). */
+static struct zone *zone_empty(const struct opts *o)
 {
 	uint8_t v4[XDPDNS_MAX_LISTEN][4], v6[XDPDNS_MAX_LISTEN][16];
 	struct zone_config zc = {
@@ -254,13 +285,25 @@ static struct zone *zone_compile(const struct opts *o)
 		.n_v4 = o->mc.n_v4, .listen_v6 = (const uint8_t(*)[16])v6, .n_v6 = o->mc.n_v6,
 	};
 	struct zone *z;
-	int err;
 
 	for (unsigned int i = 0; i < o->mc.n_v4; i++)
 		memcpy(v4[i], &o->mc.v4[i], 4);
 	for (unsigned int i = 0; i < o->mc.n_v6; i++)
 		memcpy(v6[i], &o->mc.v6[i], 16);
 	z = zone_new(&zc);
+	if (!z)
+		log_err("cannot create the zone: %s", strerror(errno));
+	return z;
+}
+
+/* Compile the objects file into a new zone (publish_zone() sets its serial). NULL on error
+ * (logged). */
+static struct zone *zone_compile(const struct opts *o)
+{
+	struct zone *z;
+	int err;
+
+	z = zone_empty(o);
 	if (!z)
 		return NULL;
 	err = zone_load_file(z, o->objects);
@@ -282,6 +325,138 @@ out_free_zone:
 	return NULL;
 }
 
+/*
+ * ---- following the API ----
+ *
+ * Events are applied to one struct zone in place; the loop rebuilds it and publishes it
+ * after every iteration that changed it. publish.h asks the published zone to stay unchanged
+ * until the next publish: it is only re-projected by publish_retry(), which the loop never
+ * calls between a change and the publish that follows it in the same iteration, nor while
+ * the zone could not be rebuilt (then its names may be incomplete).
+ */
+struct sync {
+	struct zone *z;
+	bool dirty;		/* objects changed since the last build */
+	bool unbuilt;		/* the last build failed: the zone's names are not usable */
+	bool failing;		/* an event could not be applied (logged once until one is) */
+	unsigned long events;	/* applied since start */
+};
+
+/* The resources followed; pods only when pod records are verified against them. */
+static const struct kube_resource sync_resources[] = {
+	{ "/api/v1/namespaces", "Namespace" },
+	{ "/api/v1/services", "Service" },
+	{ "/apis/discovery.k8s.io/v1/endpointslices", "EndpointSlice" },
+	{ "/api/v1/pods", "Pod" },
+};
+
+static const char *obj_meta(struct json_object *obj, const char *key)
+{
+	struct json_object *meta, *v;
+
+	if (!json_object_object_get_ex(obj, "metadata", &meta) ||
+	    !json_object_object_get_ex(meta, key, &v) || !json_object_is_type(v, json_type_string))
+		return NULL;
+	return json_object_get_string(v);
+}
+
+/*
+ * ADDED/MODIFIED: the object replaces its namesake and is marked seen for a relist's sweep.
+ * One that cannot be used (skipped, logged by the zone) takes its namesake's records away:
+ * what the API holds now has none. DELETED forgets it.
+ */
+static void sync_event(void *ctx, const struct kube_resource *r, enum kube_event_type t,
+		       struct json_object *obj)
+{
+	struct sync *s = ctx;
+	const char *ns, *name;
+	unsigned int skipped;
+	int err = 0, n;
+
+	switch (t) {
+	case KUBE_RELIST_BEGIN:
+		err = zone_sweep_begin(s->z, r->kind);
+		log_debug("kube: %s: list begins", r->kind);
+		break;
+	case KUBE_RELIST_END:
+		n = zone_sweep(s->z, r->kind);
+		if (n > 0)
+			s->dirty = true;
+		err = n < 0 ? n : 0;
+		log_debug("kube: %s: list complete, %d swept", r->kind, n);
+		break;
+	case KUBE_ADDED:
+	case KUBE_MODIFIED:
+	case KUBE_DELETED:
+		ns = obj_meta(obj, "namespace");
+		name = obj_meta(obj, "name");
+		if (!name) {
+			log_warn("skipping a %s event: metadata.name missing", r->kind);
+			return;
+		}
+		s->dirty = true;
+		s->events++;
+		if (t == KUBE_DELETED) {
+			err = zone_delete(s->z, r->kind, ns, name);
+			if (err == -ENOENT)	/* it had been skipped */
+				err = 0;
+			break;
+		}
+		skipped = zone_skipped(s->z);
+		err = zone_load_json(s->z, obj);
+		if (err)
+			break;
+		if (zone_skipped(s->z) != skipped) {
+			err = zone_delete(s->z, r->kind, ns, name);
+			if (err == -ENOENT)
+				err = 0;
+			break;
+		}
+		err = zone_mark_seen(s->z, r->kind, ns, name);
+		break;
+	}
+	if (err && !s->failing)
+		log_err("kube: cannot apply a %s event: %s; the zone is out of date for that "
+			"object until it changes again or is listed again", r->kind, strerror(-err));
+	s->failing = err;
+}
+
+/* Rebuild the zone and publish it. 0, or -errno (logged); after a failure the zone stays
+ * dirty, to be built and published again in the next iteration. */
+static int sync_publish(struct sync *s, struct publish *p)
+{
+	struct timespec t0, t1;
+	int err;
+
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	err = zone_build(s->z);
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	s->unbuilt = err;
+	if (err) {
+		log_err("cannot build the zone: %s; the maps keep the previous one", strerror(-err));
+		return err;
+	}
+	log_debug("zone: %u objects, %u names, built in %.1f ms", zone_objects(s->z),
+		  zone_names(s->z),
+		  (t1.tv_sec - t0.tv_sec) * 1e3 + (t1.tv_nsec - t0.tv_nsec) / 1e6);
+	err = publish_zone(p, s->z, NULL);
+	if (err) {
+		log_err("cannot publish the zone: %s; the maps keep the previous one",
+			strerror(-err));
+		return err;
+	}
+	s->dirty = false;
+	return 0;
+}
+
+static uint64_t now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+}
+
 static int libbpf_log(enum libbpf_print_level level, const char *fmt, va_list ap)
 {
 	if (level == LIBBPF_DEBUG && log_level_max < LOG_LVL_DEBUG)
@@ -289,79 +464,209 @@ static int libbpf_log(enum libbpf_print_level level, const char *fmt, va_list ap
 	return vfprintf(stderr, fmt, ap);
 }
 
+static int attach_all(struct loader *ld, const struct opts *o)
+{
+	int err;
+
+	for (int i = 0; i < o->n_ifaces; i++) {
+		err = loader_attach(ld, o->ifindex[i], o->mode);
+		if (err) {
+			log_err("cannot attach to %s: %s", o->ifnames[i], strerror(-err));
+			return err;
+		}
+		log_info("attached to %s (%s mode)", o->ifnames[i],
+			 ld->generic[ld->n_ifaces - 1] ? "generic" : "native");
+	}
+	return 0;
+}
+
+/* Every pending signal from the signalfd: the last of SIGTERM/SIGINT wins, SIGHUP counts. */
+static int signals_read(int sfd, bool *hup)
+{
+	struct signalfd_siginfo si;
+	int stop = 0;
+
+	while (read(sfd, &si, sizeof(si)) == (ssize_t)sizeof(si)) {
+		if (si.ssi_signo == SIGHUP)
+			*hup = true;
+		else
+			stop = (int)si.ssi_signo;
+	}
+	return stop;
+}
+
+static void reload_objects(const struct opts *o, struct publish *p, struct zone **z)
+{
+	struct zone *nz = zone_compile(o);
+
+	/* A file that cannot be used now keeps the last good zone serving. */
+	if (nz && !publish_zone(p, nz, NULL)) {
+		zone_free(*z);
+		*z = nz;
+	} else {
+		log_warn("reload failed; still serving the previous objects");
+		zone_free(nz);
+	}
+}
+
 int main(int argc, char **argv)
 {
+	struct kube_config kc = {};
+	struct kube_watch *kw = NULL;
+	struct sync sy = {};
 	struct publish *p = NULL;
 	struct zone *z = NULL;
 	struct loader ld = {};
+	char status[KUBE_WATCH_STATUS_MAX] = "";
+	bool attached = false;
+	uint64_t next_tick = 0;
 	struct opts o;
 	sigset_t sigs;
-	int err, sig = 0;
+	int err, sig = 0, sfd;
 
 	if (parse_opts(&o, argc, argv))
 		return EXIT_FAILURE;
 	libbpf_set_print(libbpf_log);
 
-	/* Signals are taken synchronously by sigtimedwait() in the heartbeat loop. */
+	/* Signals are taken synchronously from a signalfd, polled with the API's sockets. */
 	sigemptyset(&sigs);
 	sigaddset(&sigs, SIGTERM);
 	sigaddset(&sigs, SIGINT);
 	sigaddset(&sigs, SIGHUP);
 	sigprocmask(SIG_BLOCK, &sigs, NULL);
-
-	z = zone_compile(&o);
-	if (!z)
+	sfd = signalfd(-1, &sigs, SFD_NONBLOCK | SFD_CLOEXEC);
+	if (sfd < 0) {
+		log_err("signalfd: %s", strerror(errno));
 		return EXIT_FAILURE;
+	}
+
+	if (o.objects) {
+		z = zone_compile(&o);
+		if (!z) {
+			err = -EINVAL;
+			goto out_close_sfd;
+		}
+	} else {
+		err = o.kubeconfig ? kube_config_from_kubeconfig(&kc, o.kubeconfig) :
+				     kube_config_in_cluster(&kc, NULL);
+		if (err)
+			goto out_close_sfd;	/* logged */
+		z = zone_empty(&o);
+		if (!z) {
+			err = -ENOMEM;
+			goto out_release_config;
+		}
+		sy.z = z;
+		/* Pods are listed only when pod records are verified against them. */
+		kw = kube_watch_new(&kc, sync_resources,
+				    o.pods == ZONE_PODS_VERIFIED ? 4 : 3, sync_event, &sy, NULL);
+		if (!kw) {
+			err = -errno;
+			log_err("cannot start the Kubernetes watch: %s", strerror(-err));
+			goto out_free_zone;
+		}
+		log_info("following the Kubernetes API at %s (%s)", kc.server,
+			 o.kubeconfig ? o.kubeconfig : "in-cluster");
+	}
 	err = loader_open(&ld, o.pin_dir);
 	if (err)
-		goto out_free_zone;
+		goto out_free_watch;
 	p = publish_new(&ld.maps, NULL, NULL);
 	if (!p) {
 		err = -errno;
 		log_err("cannot read the maps: %s", strerror(-err));
 		goto out_close_loader;
 	}
-	/* Entries the maps refuse now are retried on every tick below (publish.h). */
-	err = publish_zone(p, z, NULL);
-	if (!err)
-		err = map_config_write(&ld.maps, &o.mc);
-	if (err) {
-		log_err("cannot fill the maps: %s", strerror(-err));
-		goto out_free_publish;
-	}
-	for (int i = 0; i < o.n_ifaces; i++) {
-		err = loader_attach(&ld, o.ifindex[i], o.mode);
-		if (err) {
-			log_err("cannot attach to %s: %s", o.ifnames[i], strerror(-err));
-			goto out_detach;
-		}
-		log_info("attached to %s (%s mode)", o.ifnames[i],
-			 ld.generic[ld.n_ifaces - 1] ? "generic" : "native");
-	}
-	log_info("ready");
 
 	for (;;) {
-		struct timespec tick = { .tv_sec = 1 };
+		uint64_t now = now_ms();
+		bool hup = false;
+		int wait_ms;
 
-		sig = sigtimedwait(&sigs, NULL, &tick);
-		if (sig == SIGTERM || sig == SIGINT)
-			break;
-		if (sig == SIGHUP) {
-			struct zone *nz = zone_compile(&o);
-
-			/* A file that cannot be used now keeps the last good zone serving. */
-			if (nz && !publish_zone(p, nz, NULL)) {
-				zone_free(z);
-				z = nz;
+		/*
+		 * Attach once the zone is complete: at once with a file, after the first full
+		 * list of every resource with the API. Until then nothing is published, so an
+		 * earlier instance's maps keep answering with their last good data.
+		 */
+		if (!attached && (!kw || kube_watch_synced(kw))) {
+			if (kw) {
+				log_info("kube: first sync complete: %u objects, %u skipped, "
+					 "%lu events", zone_objects(z), zone_skipped(z), sy.events);
+				err = sync_publish(&sy, p);
 			} else {
-				log_warn("reload failed; still serving the previous objects");
-				zone_free(nz);
+				/* Entries the maps refuse now are retried on every tick (publish.h). */
+				err = publish_zone(p, z, NULL);
+			}
+			if (!err)
+				err = map_config_write(&ld.maps, &o.mc);
+			if (err) {
+				log_err("cannot fill the maps: %s", strerror(-err));
+				goto out_free_publish;
+			}
+			err = attach_all(&ld, &o);
+			if (err)
+				goto out_detach;
+			attached = true;
+			log_info("ready");
+			next_tick = 0;
+		}
+
+		wait_ms = next_tick > now ? (int)(next_tick - now) : 0;
+		if (kw) {
+			struct curl_waitfd wfd = { .fd = sfd, .events = CURL_WAIT_POLLIN };
+
+			err = kube_watch_run_once_fds(kw, &wfd, 1, wait_ms);
+			if (err) {
+				log_err("kube: the watch engine failed: %s", strerror(-err));
+				goto out_detach;
+			}
+		} else {
+			struct pollfd pfd = { .fd = sfd, .events = POLLIN };
+
+			if (poll(&pfd, 1, wait_ms) < 0 && errno != EINTR) {
+				err = -errno;
+				log_err("poll: %s", strerror(-err));
+				goto out_detach;
 			}
 		}
-		publish_retry(p, NULL);	/* logs once into and once out of trouble */
-		err = map_heartbeat_write(&ld.maps);
-		if (err)
-			log_warn("heartbeat: %s", strerror(-err));
+		sig = signals_read(sfd, &hup);
+		if (sig)
+			break;
+		if (hup && kw)
+			log_info("SIGHUP: nothing to reload, the zone follows the Kubernetes API "
+				 "(status: %s)", kube_watch_status(kw));
+		else if (hup && attached)
+			reload_objects(&o, p, &z);
+
+		if (kw) {
+			const char *st = kube_watch_status(kw);
+
+			/* Credentials or RBAC are wrong: say so (the engine logs transient
+			 * trouble itself), and when everything is well again. */
+			if (strcmp(st, status)) {
+				if (strstr(st, "(401)") || strstr(st, "(403)"))
+					log_warn("kube: status: %s; serving the last good data", st);
+				else if (!strcmp(st, "ok") && *status)
+					log_info("kube: status: ok");
+				else
+					log_debug("kube: status: %s", st);
+				snprintf(status, sizeof(status), "%s", st);
+			}
+			if (attached && sy.dirty)
+				sync_publish(&sy, p);
+		}
+
+		now = now_ms();
+		if (attached && now >= next_tick) {
+			next_tick = now + TICK_MS;
+			if (!sy.unbuilt)
+				publish_retry(p, NULL);	/* logs once into and out of trouble */
+			err = map_heartbeat_write(&ld.maps);
+			if (err)
+				log_warn("heartbeat: %s", strerror(-err));
+		} else if (!attached && now >= next_tick) {
+			next_tick = now + TICK_MS;
+		}
 	}
 	log_info("%s: detaching", strsignal(sig));
 	err = 0;
@@ -373,7 +678,13 @@ out_free_publish:
 out_close_loader:
 	/* A failed start leaves alone the pins an earlier instance may still answer from. */
 	loader_close(&ld, sig || !ld.reused_maps);
+out_free_watch:
+	kube_watch_free(kw);
 out_free_zone:
 	zone_free(z);
+out_release_config:
+	kube_config_release(&kc);
+out_close_sfd:
+	close(sfd);
 	return err ? EXIT_FAILURE : EXIT_SUCCESS;
 }

@@ -195,6 +195,60 @@ Test(zone_load, replace_and_delete_objects)
 	zone_free(z);
 }
 
+/* A relist: begin, replace and mark what the list has, sweep the rest of that kind only. */
+Test(zone_load, sweep_after_relist)
+{
+	struct zone *z = zone_make(ZONE_PODS_DISABLED, NULL, 5);
+
+	cr_assert_eq(zone_load_sq(z, "{'kind':'List','items':["
+				     "{'kind':'Namespace','apiVersion':'v1','metadata':{'name':'n'}},"
+				     "{'kind':'Service','apiVersion':'v1','metadata':{'name':'a',"
+				     " 'namespace':'n'},'spec':{'clusterIP':'10.96.0.1'}},"
+				     "{'kind':'Service','apiVersion':'v1','metadata':{'name':'b',"
+				     " 'namespace':'n'},'spec':{'clusterIP':'10.96.0.2'}},"
+				     "{'kind':'Service','apiVersion':'v1','metadata':{'name':'c',"
+				     " 'namespace':'n'},'spec':{'clusterIP':'10.96.0.3'}}]}"), 0);
+	cr_assert_eq(zone_objects(z), 4);
+	cr_assert_eq(zone_sweep_begin(z, "Gadget"), -ENOENT);
+	cr_assert_eq(zone_sweep(z, "Gadget"), -ENOENT);
+
+	/* a first list marks a and c, then restarts: the marks are forgotten */
+	cr_assert_eq(zone_sweep_begin(z, "Service"), 0);
+	cr_assert_eq(zone_mark_seen(z, "Service", "n", "a"), 0);
+	cr_assert_eq(zone_mark_seen(z, "Service", "N", "C"), 0);
+	cr_assert_eq(zone_sweep_begin(z, "Service"), 0);
+	/* the restarted list: a replaced (new address), b as it was, d new; c is gone */
+	cr_assert_eq(zone_load_sq(z, "{'kind':'ServiceList','items':["
+				     "{'metadata':{'name':'a','namespace':'n'},"
+				     " 'spec':{'clusterIP':'10.96.0.11'}},"
+				     "{'metadata':{'name':'b','namespace':'n'},"
+				     " 'spec':{'clusterIP':'10.96.0.2'}},"
+				     "{'metadata':{'name':'d','namespace':'n'},"
+				     " 'spec':{'clusterIP':'10.96.0.4'}}]}"), 0);
+	cr_assert_eq(zone_mark_seen(z, "Service", "n", "a"), 0);
+	cr_assert_eq(zone_mark_seen(z, "Service", "n", "b"), 0);
+	cr_assert_eq(zone_mark_seen(z, "Service", "n", "d"), 0);
+	cr_assert_eq(zone_mark_seen(z, "Service", "n", "e"), -ENOENT);
+	cr_assert_eq(zone_sweep(z, "Service"), 1);
+	cr_assert_eq(zone_objects(z), 4, "the Namespace stays: another kind");
+	cr_assert_eq(zone_build(z), 0);
+	expect_answer(z, "a.n.svc." CL, A, RRS("a.n.svc." CL ". 5 IN A 10.96.0.11"));
+	expect_answer(z, "b.n.svc." CL, A, RRS("b.n.svc." CL ". 5 IN A 10.96.0.2"));
+	expect_nxdomain(z, "c.n.svc." CL, A, CL);
+	expect_answer(z, "d.n.svc." CL, A, RRS("d.n.svc." CL ". 5 IN A 10.96.0.4"));
+
+	/* a later relist that lists nothing sweeps every Service; replaced objects start
+	 * unmarked */
+	cr_assert_eq(zone_sweep_begin(z, "Service"), 0);
+	cr_assert_eq(zone_mark_seen(z, "Service", "n", "a"), 0);
+	cr_assert_eq(zone_load_sq(z, "{'kind':'Service','apiVersion':'v1','metadata':{'name':'a',"
+				     "'namespace':'n'},'spec':{'clusterIP':'10.96.0.12'}}"), 0);
+	cr_assert_eq(zone_sweep(z, "Service"), 3);
+	cr_assert_eq(zone_sweep(z, "Service"), 0);
+	cr_assert_eq(zone_objects(z), 1);
+	zone_free(z);
+}
+
 /* ---- config ---- */
 
 Test(zone_config, rejects_bad_fields)

@@ -68,6 +68,17 @@ int zone_load_file(struct zone *z, const char *path);
 int zone_load_json(struct zone *z, struct json_object *list_or_object);
 /* Forget one object ("Service", namespace or "" for Namespaces, name): 0 or -ENOENT. */
 int zone_delete(struct zone *z, const char *kind, const char *ns, const char *name);
+/*
+ * The sweep after a relist (kube/watch.h): zone_sweep_begin() clears the seen mark of every
+ * loaded object of kind ("Service", ...; again when called again: a restarted list),
+ * zone_mark_seen() marks one loaded object (0, or -ENOENT when it is not loaded: skipped),
+ * zone_sweep() deletes every object of kind not marked since, logging each, and returns how
+ * many. An object loaded (replaced) after zone_sweep_begin() is unmarked until marked. Each
+ * of begin and sweep walks every loaded object. -ENOENT for an unknown kind, -ENOMEM.
+ */
+int zone_sweep_begin(struct zone *z, const char *kind);
+int zone_mark_seen(struct zone *z, const char *kind, const char *ns, const char *name);
+int zone_sweep(struct zone *z, const char *kind);
 unsigned int zone_skipped(const struct zone *z);	/* objects skipped so far */
 unsigned int zone_objects(const struct zone *z);	/* objects loaded now */
 

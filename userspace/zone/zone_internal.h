@@ -70,6 +70,7 @@ struct zobj {
 	UT_hash_handle hh;
 	char *key;		/* "Kind/ns/name", the hash key */
 	enum zobj_kind kind;
+	bool seen;		/* marked by zone_mark_seen() since zone_sweep_begin() */
 	char *ns;		/* "" for Namespaces */
 	char *name;
 	union {

@@ -731,12 +731,14 @@ out_close_fd:
 	return err;
 }
 
-int zone_delete(struct zone *z, const char *kind, const char *ns, const char *name)
+/* The loaded object kind/ns/name (ns ignored for Namespaces): 0 and *out, -ENOENT, -ENOMEM. */
+static int obj_lookup(const struct zone *z, const char *kind, const char *ns, const char *name,
+		      struct zobj **out)
 {
-	struct zobj *o;
 	char *key, *lns = strdup_lower(ns ? ns : ""), *lname = strdup_lower(name ? name : "");
 	int k = kind_parse(kind), err = 0;
 
+	*out = NULL;
 	if (!lns || !lname) {
 		err = -ENOMEM;
 		goto out_free_names;
@@ -750,17 +752,68 @@ int zone_delete(struct zone *z, const char *kind, const char *ns, const char *na
 		err = -ENOMEM;
 		goto out_free_names;
 	}
-	HASH_FIND_STR(z->objs, key, o);
+	HASH_FIND_STR(z->objs, key, *out);
 	free(key);
-	if (!o) {
+	if (!*out)
 		err = -ENOENT;
-		goto out_free_names;
-	}
-	HASH_DEL(z->objs, o);
-	zobj_free(o);
-	z->n_objs--;
 out_free_names:
 	free(lns);
 	free(lname);
 	return err;
+}
+
+int zone_delete(struct zone *z, const char *kind, const char *ns, const char *name)
+{
+	struct zobj *o;
+	int err = obj_lookup(z, kind, ns, name, &o);
+
+	if (err)
+		return err;
+	HASH_DEL(z->objs, o);
+	zobj_free(o);
+	z->n_objs--;
+	return 0;
+}
+
+int zone_sweep_begin(struct zone *z, const char *kind)
+{
+	int k = kind_parse(kind);
+	struct zobj *o, *tmp;
+
+	if (k < 0)
+		return -ENOENT;
+	HASH_ITER(hh, z->objs, o, tmp)
+		if ((int)o->kind == k)
+			o->seen = false;
+	return 0;
+}
+
+int zone_mark_seen(struct zone *z, const char *kind, const char *ns, const char *name)
+{
+	struct zobj *o;
+	int err = obj_lookup(z, kind, ns, name, &o);
+
+	if (!err)
+		o->seen = true;
+	return err;
+}
+
+int zone_sweep(struct zone *z, const char *kind)
+{
+	int k = kind_parse(kind), n = 0;
+	struct zobj *o, *tmp;
+
+	if (k < 0)
+		return -ENOENT;
+	HASH_ITER(hh, z->objs, o, tmp) {
+		if ((int)o->kind != k || o->seen)
+			continue;
+		log_info("%s %s%s%s: gone after a relist", zobj_kind_names[k], o->ns,
+			 *o->ns ? "/" : "", o->name);
+		HASH_DEL(z->objs, o);
+		zobj_free(o);
+		z->n_objs--;
+		n++;
+	}
+	return n;
 }
