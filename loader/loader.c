@@ -41,7 +41,8 @@ static const char *pin_path(const char *dir, const char *name, char buf[PIN_PATH
 	return buf;
 }
 
-void loader_maps_of(const struct xdpdns *skel, struct xdpdns_maps *m)
+/* The fds of the maps of a loaded skeleton (owned by the skeleton). */
+static void loader_maps_of(const struct xdpdns *skel, struct xdpdns_maps *m)
 {
 	m->answers[XDPDNS_CLASS_S] = bpf_map__fd(skel->maps.xdpdns_ans_s);
 	m->answers[XDPDNS_CLASS_M] = bpf_map__fd(skel->maps.xdpdns_ans_m);

@@ -49,9 +49,6 @@ void loader_close(struct loader *ld, bool unpin);
 
 struct xdpdns;
 
-/* The fds of the maps of a loaded skeleton (owned by the skeleton). */
-void loader_maps_of(const struct xdpdns *skel, struct xdpdns_maps *m);
-
 /*
  * Open and load the program with nothing pinned, for tests and benchmarks that must never
  * touch a running instance's pins; fills m. NULL and errno on error; free with

@@ -55,25 +55,20 @@ static void usage(FILE *f)
 
 static int cmd_stats(const struct xdpdns_maps *m)
 {
-	static const struct {
-		unsigned int value;
-		const char *name;
-	} reasons[] = {
-#define STATS_ROW(name, value, str) { value, str },
-		XDPDNS_REASONS(STATS_ROW)
-#undef STATS_ROW
-	};
-
-	for (size_t i = 0; i < sizeof(reasons) / sizeof(reasons[0]); i++) {
+	/* Every counter of maps/reasons.h, in value order, named by the same list. */
+	for (unsigned int r = 0; r < XDPDNS_R_MAX; r++) {
+		const char *name = xdpdns_reason_name(r);
 		uint64_t v;
-		int err = maps_read_counter(m, reasons[i].value, &v);
+		int err;
 
+		if (!name)
+			continue;
+		err = maps_read_counter(m, r, &v);
 		if (err) {
-			fprintf(stderr, "xdpdnsctl: reading counter %s: %s\n", reasons[i].name,
-				strerror(-err));
+			fprintf(stderr, "xdpdnsctl: reading counter %s: %s\n", name, strerror(-err));
 			return 1;
 		}
-		printf("%s %" PRIu64 "\n", reasons[i].name, v);
+		printf("%s %" PRIu64 "\n", name, v);
 	}
 	return 0;
 }
