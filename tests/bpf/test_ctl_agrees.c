@@ -9,11 +9,9 @@
 #include <errno.h>
 #include <libgen.h>
 #include <limits.h>
-#include <sched.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/mount.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -33,13 +31,7 @@
 #define TYPE_SRV	33
 
 static struct fixture fx;
-static char pin_dir[64];
 static char ctl[PATH_MAX];
-
-static const char *const pin_names[] = {
-	XDPDNS_MAP_ANSWERS_S, XDPDNS_MAP_ANSWERS_M, XDPDNS_MAP_ANSWERS_L,
-	XDPDNS_MAP_ZONES,     XDPDNS_MAP_CONFIG,    XDPDNS_MAP_STATS,
-};
 
 static void name_wire(const char *text, uint8_t *wire, size_t *len)
 {
@@ -112,7 +104,7 @@ static void setup(void)
 	struct xdpdns_answer big = { 0 };
 	struct xdpdns_zone zones[2];
 	uint8_t txt[2][BIG_TXT0];
-	char self[PATH_MAX], path[128], name[300];
+	char self[PATH_MAX], name[300];
 	struct map_writer *w;
 	ssize_t n;
 	int err;
@@ -128,26 +120,11 @@ static void setup(void)
 	err = fixture_load(&fx);
 	if (err)
 		cr_skip_test("loading the XDP program failed: %s", strerror(-err));
-	/*
-	 * Pin into a bpffs of our own, in a mount namespace of our own: xdpdnsctl, our child,
-	 * sees it, and nothing can outlive this process, even when an assert below fails.
-	 */
-	if (unshare(CLONE_NEWNS) || mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) ||
-	    mount("bpf", "/sys/fs/bpf", "bpf", 0, "mode=0700"))
-		cr_skip_test("private bpffs: %s", strerror(errno));
-	snprintf(pin_dir, sizeof(pin_dir), "/sys/fs/bpf/xdpdns-agree-%d", (int)getpid());
-	if (mkdir(pin_dir, 0700))
-		cr_skip_test("mkdir %s: %s (is bpffs mounted?)", pin_dir, strerror(errno));
-	{
-		int fds[] = { fx.maps.answers[0], fx.maps.answers[1], fx.maps.answers[2],
-			      fx.maps.zones,	  fx.maps.config,     fx.maps.stats };
-
-		for (size_t i = 0; i < sizeof(fds) / sizeof(fds[0]); i++) {
-			snprintf(path, sizeof(path), "%s/%s", pin_dir, pin_names[i]);
-			cr_assert_eq(bpf_obj_pin(fds[i], path), 0, "pin %s: %s", path,
-				     strerror(errno));
-		}
-	}
+	/* Pins in a bpffs private to this process tree (fixture_share()): xdpdnsctl, our
+	 * child, sees them, and nothing outlives this process, even when an assert fails. */
+	err = fixture_share(&fx);
+	if (err)
+		cr_skip_test("private bpffs: %s", strerror(-err));
 
 	cr_assert_eq(fixture_rr_add(&a, FIXTURE_AN, "\xc0\x0c", 2, TYPE_A, 30, ip, 4), 0);
 	fixture_soa_build(nodata.data, 0xc000 | (XDPDNS_QNAME_OFF + 4), &soa);
@@ -185,15 +162,7 @@ static void setup(void)
 
 static void teardown(void)
 {
-	char path[128];
-
-	if (!strncmp(pin_dir, "/sys/fs/bpf/", 12)) {
-		for (size_t i = 0; i < sizeof(pin_names) / sizeof(pin_names[0]); i++) {
-			snprintf(path, sizeof(path), "%s/%s", pin_dir, pin_names[i]);
-			unlink(path);
-		}
-		rmdir(pin_dir);
-	}
+	fixture_unshare(&fx);
 	fixture_destroy(&fx);
 }
 
@@ -234,7 +203,7 @@ static void ctl_reason(const char *qname, const char *type, bool edns, char *out
 	size_t n;
 	FILE *p;
 
-	snprintf(cmd, sizeof(cmd), "'%s' --pin-dir '%s' lookup '%s' %s 2>&1", ctl, pin_dir, qname,
+	snprintf(cmd, sizeof(cmd), "'%s' --pin-dir '%s' lookup '%s' %s 2>&1", ctl, fx.pin_dir, qname,
 		 type);
 	p = popen(cmd, "r");
 	cr_assert_not_null(p);
