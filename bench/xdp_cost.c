@@ -251,7 +251,7 @@ static int filler_add(struct filler *f, const uint8_t *name, size_t len, uint16_
 		return err;
 	c = xdpdns_key_class(len);
 	a->csum = xdpdns_csum_partial(a->data, a->len);
-	a->pad = 0;
+	memset(a->pad, 0, sizeof(a->pad));
 	memcpy(f->keys[c] + (size_t)f->n[c] * xdpdns_key_size(c), &key, xdpdns_key_size(c));
 	f->vals[c][f->n[c]++] = *a;
 	return f->n[c] == BATCH ? filler_flush(f, c) : 0;

@@ -107,9 +107,20 @@ static int bpffs_ensure(const char *pin_dir)
 
 /*
  * Pins left by a build with another map layout cannot be reused: libbpf would refuse them
- * and the start would fail, stalling an upgrade. Remove them (maps and program): a program
- * still attached keeps its maps alive, and answering, until ours replaces it.
+ * and the start would fail, stalling an upgrade. Pins whose entries mean something else
+ * (another XDPDNS_ABI in the config map) would be misread. Remove them (maps and program):
+ * a program still attached keeps its maps alive, and answering, until ours replaces it.
  */
+/* The pinned config map (our layout) was written by a build of our XDPDNS_ABI. A config
+ * never written (a start that failed early) reads as ABI 0: replaced, which costs nothing. */
+static bool abi_same(int config_fd)
+{
+	struct xdpdns_config cfg;
+	__u32 key = 0;
+
+	return !bpf_map_lookup_elem(config_fd, &key, &cfg) && cfg.abi == XDPDNS_ABI;
+}
+
 static void drop_incompatible_pins(struct loader *ld)
 {
 	char path[PIN_PATH_MAX];
@@ -130,11 +141,13 @@ static void drop_incompatible_pins(struct loader *ld)
 		     info.max_entries != bpf_map__max_entries(map) ||
 		     info.map_flags != bpf_map__map_flags(map)))
 			stale = true;
+		else if (!strcmp(bpf_map__name(map), XDPDNS_MAP_CONFIG) && !abi_same(fd))
+			stale = true;
 		close(fd);
 	}
 	if (!stale)
 		return;
-	log_warn("the maps pinned under %s have another layout (another xdpdns version): "
+	log_warn("the maps pinned under %s have another layout or ABI (another xdpdns version): "
 		 "replacing them", ld->pin_dir);
 	bpf_object__for_each_map(map, ld->skel->obj) {
 		const char *pin = bpf_map__pin_path(map);

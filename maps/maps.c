@@ -76,6 +76,37 @@ int xdpdns_key_build(struct xdpdns_key_l *key, const uint8_t *name, size_t name_
 	return 0;
 }
 
+int xdpdns_zone_soa(const struct xdpdns_zone *z, unsigned int qname_len,
+		    uint8_t out[XDPDNS_SOA_LEN])
+{
+	uint16_t ptr;
+
+	if (!z->name_len || z->name_len > qname_len || qname_len > XDPDNS_NAME_MAX)
+		return -EINVAL;
+	ptr = htons((uint16_t)(0xc000 | (XDPDNS_QNAME_OFF + qname_len - z->name_len)));
+	memcpy(out, z->soa, XDPDNS_SOA_LEN);
+	memcpy(out + XDPDNS_SOA_PTR_OWNER, &ptr, 2);
+	memcpy(out + XDPDNS_SOA_PTR_MNAME, &ptr, 2);
+	memcpy(out + XDPDNS_SOA_PTR_RNAME, &ptr, 2);
+	return 0;
+}
+
+int xdpdns_answer_expand(const struct xdpdns_answer *a, const struct xdpdns_zone *zones,
+			 unsigned int n_zones, unsigned int qname_len, struct xdpdns_answer *out)
+{
+	*out = *a;
+	if (!(a->flags & XDPDNS_ANS_ZONE_SOA))
+		return 0;
+	if (a->zone >= n_zones || a->zone >= XDPDNS_MAX_ZONES ||
+	    xdpdns_zone_soa(&zones[a->zone], qname_len, out->data))
+		return -EINVAL;
+	out->flags &= (__u8)~XDPDNS_ANS_ZONE_SOA;
+	out->zone = 0;
+	out->len = XDPDNS_SOA_LEN;
+	out->csum = xdpdns_csum_partial(out->data, XDPDNS_SOA_LEN);
+	return 0;
+}
+
 uint16_t xdpdns_csum_partial(const void *data, size_t len)
 {
 	const uint8_t *p = data;

@@ -56,6 +56,21 @@ int xdpdns_key_build(struct xdpdns_key_l *key, const uint8_t *name, size_t name_
 /* RFC 1071 sum of data read as native-endian 16-bit words, folded, not complemented. */
 uint16_t xdpdns_csum_partial(const void *data, size_t len);
 
+/*
+ * The SOA of zone z as the fast path writes it for a question name of qname_len bytes: its
+ * three compression pointers at the apex suffix. -EINVAL when z cannot end such a name.
+ */
+int xdpdns_zone_soa(const struct xdpdns_zone *z, unsigned int qname_len,
+		    uint8_t out[XDPDNS_SOA_LEN]);
+
+/*
+ * What the fast path sends for entry a found for a qname_len-byte name, given the zone table
+ * zones[0..n_zones): a itself, or for XDPDNS_ANS_ZONE_SOA the table's SOA in data[] (len,
+ * csum filled, flag cleared). -EINVAL where the fast path passes (pass_zone_table_mismatch).
+ */
+int xdpdns_answer_expand(const struct xdpdns_answer *a, const struct xdpdns_zone *zones,
+			 unsigned int n_zones, unsigned int qname_len, struct xdpdns_answer *out);
+
 /* Map names, indexed like struct xdpdns_maps.answers. */
 extern const char *const xdpdns_answer_map_names[XDPDNS_CLASS_COUNT];
 

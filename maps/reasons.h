@@ -51,7 +51,8 @@
 	X(XDPDNS_R_PASS_ENTRY,		74, "pass_slow_path_entry")		\
 	X(XDPDNS_R_PASS_ZONE_RULE,	75, "pass_zone_rule")			\
 	X(XDPDNS_R_PASS_TRAILING,	76, "pass_trailing_bytes")		\
-	X(XDPDNS_R_PASS_TAIL_ADJUST,	77, "pass_tail_adjust_failed")
+	X(XDPDNS_R_PASS_TAIL_ADJUST,	77, "pass_tail_adjust_failed")		\
+	X(XDPDNS_R_PASS_ZONE_TABLE,	78, "pass_zone_table_mismatch")
 
 enum xdpdns_reason {
 	XDPDNS_R_OK = 0,	/* internal: keep going; never counted */

@@ -28,7 +28,7 @@ struct want {
 	uint8_t name_len;	/* 1..XDPDNS_NAME_MAX */
 	uint8_t rcode;
 	uint8_t flags;
-	uint8_t pad;
+	uint8_t zone;
 	uint16_t ancount;
 	uint16_t nscount;
 	uint16_t arcount;
@@ -221,6 +221,7 @@ int map_writer_add(struct map_writer *w, const struct xdpdns_key_l *key,
 		.name_len = name_len,
 		.rcode = val->rcode,
 		.flags = val->flags,
+		.zone = val->zone,
 		.ancount = val->ancount,
 		.nscount = val->nscount,
 		.arcount = val->arcount,
@@ -252,6 +253,7 @@ static void want_answer(const struct want *e, struct xdpdns_answer *val)
 	memset(val, 0, sizeof(*val));
 	val->rcode = e->rcode;
 	val->flags = e->flags;
+	val->zone = e->zone;
 	val->ancount = e->ancount;
 	val->nscount = e->nscount;
 	val->arcount = e->arcount;
@@ -263,7 +265,8 @@ static void want_answer(const struct want *e, struct xdpdns_answer *val)
 /* Header fields and data[0..len): what the fast path reads. */
 static bool want_same(const struct want *e, const struct xdpdns_answer *val)
 {
-	return val->rcode == e->rcode && val->flags == e->flags && val->ancount == e->ancount &&
+	return val->rcode == e->rcode && val->flags == e->flags && val->zone == e->zone &&
+	       val->ancount == e->ancount &&
 	       val->nscount == e->nscount && val->arcount == e->arcount && val->len == e->len &&
 	       val->csum == e->csum && !memcmp(val->data, e->bytes + e->name_len, e->len);
 }
@@ -579,12 +582,13 @@ static int config_read(const struct xdpdns_maps *m, struct xdpdns_config *cfg)
 	return bpf_map_lookup_elem(m->config, &key, cfg) ? -errno : 0;
 }
 
-/* Every config write says the daemon is alive. */
+/* Every config write says the daemon is alive, and which meaning its entries have. */
 static int config_write(const struct xdpdns_maps *m, struct xdpdns_config *cfg)
 {
 	__u32 key = 0;
 	int err;
 
+	cfg->abi = XDPDNS_ABI;
 	err = now_ns(&cfg->heartbeat_ns);
 	if (err)
 		return err;
@@ -657,17 +661,15 @@ static bool zones_same_names(const struct xdpdns_zone *a, const struct xdpdns_zo
 	return true;
 }
 
-int map_zones_write(const struct xdpdns_maps *m, const struct xdpdns_zone *zones, unsigned int n)
+/* zones[0..n) normalized into want[XDPDNS_MAX_ZONES] (zero-filled past n), longest name
+ * first; stable, so equal lengths keep the given order. */
+static int zones_sort(struct xdpdns_zone *want, const struct xdpdns_zone *zones, unsigned int n)
 {
-	struct xdpdns_zone want[XDPDNS_MAX_ZONES], have[XDPDNS_MAX_ZONES];
-	struct xdpdns_config cfg;
-	bool same, in_place;
 	int err;
 
 	if (n > XDPDNS_MAX_ZONES)
 		return -E2BIG;
-	memset(want, 0, sizeof(want));
-	/* Insertion sort, longest name first; stable, so equal lengths keep the given order. */
+	memset(want, 0, XDPDNS_MAX_ZONES * sizeof(*want));
 	for (unsigned int i = 0; i < n; i++) {
 		struct xdpdns_zone z;
 		unsigned int j;
@@ -683,16 +685,57 @@ int map_zones_write(const struct xdpdns_maps *m, const struct xdpdns_zone *zones
 			want[j] = want[j - 1];
 		want[j] = z;
 	}
-	err = config_read(m, &cfg);
+	return 0;
+}
+
+/* The config and the whole zone table as the maps hold them. */
+static int zones_read(const struct xdpdns_maps *m, struct xdpdns_config *cfg,
+		      struct xdpdns_zone have[XDPDNS_MAX_ZONES])
+{
+	int err = config_read(m, cfg);
+
+	if (err)
+		return err;
+	for (__u32 i = 0; i < XDPDNS_MAX_ZONES; i++)
+		if (bpf_map_lookup_elem(m->zones, &i, &have[i]))
+			return -errno;
+	return 0;
+}
+
+int map_zones_prepare(const struct xdpdns_maps *m, const struct xdpdns_zone *zones,
+		      unsigned int n)
+{
+	struct xdpdns_zone want[XDPDNS_MAX_ZONES], have[XDPDNS_MAX_ZONES];
+	struct xdpdns_config cfg;
+	int err;
+
+	err = zones_sort(want, zones, n);
+	if (!err)
+		err = zones_read(m, &cfg, have);
+	if (err)
+		return err;
+	if (!cfg.n_zones || (cfg.n_zones == n && zones_same_names(have, want, n)))
+		return 0;
+	cfg.n_zones = 0;
+	return config_write(m, &cfg);
+}
+
+int map_zones_write(const struct xdpdns_maps *m, const struct xdpdns_zone *zones, unsigned int n)
+{
+	struct xdpdns_zone want[XDPDNS_MAX_ZONES], have[XDPDNS_MAX_ZONES];
+	struct xdpdns_config cfg;
+	bool same, in_place;
+	int err;
+
+	err = zones_sort(want, zones, n);
+	if (!err)
+		err = zones_read(m, &cfg, have);
 	if (err)
 		return err;
 	same = cfg.n_zones == n;
-	for (__u32 i = 0; i < XDPDNS_MAX_ZONES; i++) {
-		if (bpf_map_lookup_elem(m->zones, &i, &have[i]))
-			return -errno;
-		if (i < n && memcmp(&have[i], &want[i], sizeof(want[i])))
+	for (unsigned int i = 0; i < n; i++)
+		if (memcmp(&have[i], &want[i], sizeof(want[i])))
 			same = false;
-	}
 	if (same)
 		return 0;
 	/*
@@ -729,13 +772,7 @@ int map_zones_write(const struct xdpdns_maps *m, const struct xdpdns_zone *zones
 int map_zones_read(const struct xdpdns_maps *m, struct xdpdns_zone out[XDPDNS_MAX_ZONES])
 {
 	struct xdpdns_config cfg;
-	int err;
+	int err = zones_read(m, &cfg, out);
 
-	err = config_read(m, &cfg);
-	if (err)
-		return err;
-	for (__u32 i = 0; i < XDPDNS_MAX_ZONES; i++)
-		if (bpf_map_lookup_elem(m->zones, &i, &out[i]))
-			return -errno;
-	return cfg.n_zones;
+	return err ? err : cfg.n_zones;
 }

@@ -133,6 +133,14 @@ int map_writer_diff(struct map_writer *w, struct map_writer_stats *st);
 int map_zones_write(const struct xdpdns_maps *m, const struct xdpdns_zone *zones, unsigned int n);
 
 /*
+ * Before answer entries that name zones[] by their index in the table (XDPDNS_ANS_ZONE_SOA) are
+ * written: unless the table in the maps holds the same zone names in the same slots, drop
+ * config.n_zones to 0, so the fast path passes those entries and every miss to the slow path
+ * (always correct) until map_zones_write() puts the new table in place. Errors as there.
+ */
+int map_zones_prepare(const struct xdpdns_maps *m, const struct xdpdns_zone *zones,
+		      unsigned int n);
+/*
  * Read all XDPDNS_MAX_ZONES entries of the zone table into out; returns config.n_zones (the
  * entries in use) or -errno.
  */

@@ -13,7 +13,9 @@
  *   key   = { qtype, lower-cased wire name zero-filled }
  *   value = the sections that follow the question, pre-rendered, plus header fields.
  * qtype XDPDNS_QTYPE_NAME (0, never a real query type) marks that the name exists:
- * its value is the NODATA answer (SOA in authority) for every type without an entry.
+ * its value is the NODATA answer for every type without an entry. The control plane writes
+ * it with XDPDNS_ANS_ZONE_SOA and no data, so the SOA (and its serial, which moves with
+ * every change of the zone) lives once, in the zone table, not in every name's entry.
  * A name with no entry at all is looked up in the zone table to decide between
  * NXDOMAIN (inside an authoritative zone) and XDP_PASS (anything else).
  *
@@ -70,6 +72,13 @@ _Static_assert(sizeof(struct xdpdns_key_l) == XDPDNS_KEY_L, "key_l ABI changed")
 
 /* xdpdns_answer.flags */
 #define XDPDNS_ANS_PASS		0x01	/* the slow path answers this question (CNAME chase, too big, ...) */
+/*
+ * A negative answer (rcode, ancount 0, len 0) whose authority section is the SOA of zone table
+ * entry `zone`, appended by the fast path exactly as for NXDOMAIN (nscount 1). Passed
+ * (pass_zone_table_mismatch) when that entry is not in use or cannot hold the name: the zone
+ * table is being rewritten.
+ */
+#define XDPDNS_ANS_ZONE_SOA	0x02
 
 struct xdpdns_answer {
 	__u8	rcode;		/* RCODE of the response: 0 NOERROR, 3 NXDOMAIN */
@@ -81,7 +90,8 @@ struct xdpdns_answer {
 	__u16	csum;		/* RFC 1071 sum of data[0..len) read as native-endian 16-bit words
 				 * (odd tail padded with zero), folded, not complemented: the data's
 				 * contribution to the UDP checksum when it starts at an even offset */
-	__u32	pad;		/* zero */
+	__u8	zone;		/* XDPDNS_ANS_ZONE_SOA: index in the zone table; else zero */
+	__u8	pad[3];		/* zero */
 	__u8	data[XDPDNS_ANSWER_MAX];	/* answer, authority, additional RRs in wire format */
 };
 _Static_assert(sizeof(struct xdpdns_answer) == 16 + XDPDNS_ANSWER_MAX, "answer ABI changed");
@@ -142,8 +152,18 @@ struct xdpdns_config {
 	__u8	pad;
 	__be32	v4[XDPDNS_MAX_LISTEN];	/* network order */
 	struct xdpdns_in6 v6[XDPDNS_MAX_LISTEN];
+	__u32	abi;			/* XDPDNS_ABI of the writer */
+	__u32	pad2;
 };
-_Static_assert(sizeof(struct xdpdns_config) == 184, "config ABI changed");
+_Static_assert(sizeof(struct xdpdns_config) == 192, "config ABI changed");
+
+/*
+ * The meaning of the maps' contents, beyond their layout (which the loader compares on its
+ * own): bumped whenever a program of this build would misread entries that an earlier build
+ * writes, or the reverse. Pins holding another value are replaced like pins of another layout.
+ *   1  NODATA entries carry XDPDNS_ANS_ZONE_SOA instead of an SOA of their own
+ */
+#define XDPDNS_ABI		1
 
 /* Pins: LIBBPF_PIN_BY_NAME pins every map under the pin directory with its own name. */
 #define XDPDNS_PIN_DIR_DEFAULT	"/sys/fs/bpf/xdpdns"

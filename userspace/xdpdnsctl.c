@@ -188,25 +188,42 @@ static unsigned int entry_reason(const struct xdpdns_answer *a, uint16_t qtype)
 	}
 }
 
-/* The entry's header and records; -EBADMSG when its records do not decode. */
+/*
+ * The entry's header and the records the fast path sends for it (with the zone table's SOA
+ * for XDPDNS_ANS_ZONE_SOA); *sent gets them. -EBADMSG when they do not decode, -ENOENT when
+ * the entry's zone is not in the table (the fast path passes).
+ */
 static int entry_print(const struct xdpdns_key_l *key, unsigned int qlen, uint16_t qtype,
-		       const struct xdpdns_answer *a)
+		       const struct xdpdns_answer *a, const struct xdpdns_zone *zones,
+		       unsigned int n_zones, struct xdpdns_answer *sent)
 {
+	const unsigned int known = XDPDNS_ANS_PASS | XDPDNS_ANS_ZONE_SOA;
 	uint16_t csum = xdpdns_csum_partial(a->data, a->len <= XDPDNS_ANSWER_MAX ? a->len : 0);
 
-	printf("           rcode %s, flags %s", rcode_name(a->rcode),
-	       a->flags & XDPDNS_ANS_PASS ? "PASS" : "none");
-	if (a->flags & ~XDPDNS_ANS_PASS)
-		printf(" (unknown bits 0x%02x)", a->flags & ~XDPDNS_ANS_PASS);
+	printf("           rcode %s, flags %s%s", rcode_name(a->rcode),
+	       a->flags & XDPDNS_ANS_PASS ? "PASS" : a->flags & known ? "" : "none",
+	       a->flags & XDPDNS_ANS_ZONE_SOA ? (a->flags & XDPDNS_ANS_PASS ? "|ZONE_SOA" :
+					      "ZONE_SOA") : "");
+	if (a->flags & ~known)
+		printf(" (unknown bits 0x%02x)", a->flags & ~known);
 	printf(", ancount %u, nscount %u, arcount %u, len %u, csum 0x%04x (%s)\n", a->ancount,
 	       a->nscount, a->arcount, a->len, a->csum, csum == a->csum ? "matches data" : "WRONG");
-	if (a->len > XDPDNS_ANSWER_MAX) {
-		printf("records    none: len is over %d, so the fast path passes the query\n",
-		       XDPDNS_ANSWER_MAX);
+	if (a->len > XDPDNS_ANSWER_MAX || (a->flags & XDPDNS_ANS_PASS)) {
+		*sent = *a;
+		if (a->len > XDPDNS_ANSWER_MAX)
+			printf("records    none: len is over %d, so the fast path passes the "
+			       "query\n", XDPDNS_ANSWER_MAX);
 		return 0;
 	}
-	return records_print(key->name, qlen, qtype, a->rcode, a->ancount, a->nscount, a->arcount,
-			     a->data, a->len);
+	if (xdpdns_answer_expand(a, zones, n_zones, qlen, sent)) {
+		printf("records    the SOA of zone #%u, which the zone table (%u in use) cannot "
+		       "give for this name\n", a->zone, n_zones);
+		return -ENOENT;
+	}
+	if (a->flags & XDPDNS_ANS_ZONE_SOA)
+		printf("           the SOA comes from zone #%u of the zone table\n", a->zone);
+	return records_print(key->name, qlen, qtype, sent->rcode, sent->ancount, sent->nscount,
+			     sent->arcount, sent->data, sent->len);
 }
 
 /*
@@ -322,7 +339,7 @@ static int cmd_lookup(const struct xdpdns_maps *m, struct xdpdns_key_l key, uint
 {
 	struct xdpdns_zone zones[XDPDNS_MAX_ZONES];
 	struct xdpdns_config cfg;
-	struct xdpdns_answer a;
+	struct xdpdns_answer a, sent;
 	struct size_info sz = { 0 };
 	enum xdpdns_key_class c;
 	unsigned int qlen, n_zones;
@@ -357,6 +374,15 @@ static int cmd_lookup(const struct xdpdns_maps *m, struct xdpdns_key_l key, uint
 		goto out_free_name;
 	}
 
+	n_zones = cfg.n_zones <= XDPDNS_MAX_ZONES ? cfg.n_zones : XDPDNS_MAX_ZONES;
+	for (idx = 0; idx < n_zones; idx++) {
+		if (bpf_map_lookup_elem(m->zones, &idx, &zones[idx])) {
+			fprintf(stderr, "xdpdnsctl: reading %s: %s\n", XDPDNS_MAP_ZONES,
+				strerror(errno));
+			goto out_free_name;
+		}
+	}
+
 	/* the (name, type) entry, then the name's existence entry */
 	for (int pass = 0; pass < 2; pass++) {
 		uint16_t key_qtype = pass ? XDPDNS_QTYPE_NAME : qtype;
@@ -375,31 +401,28 @@ static int cmd_lookup(const struct xdpdns_maps *m, struct xdpdns_key_l key, uint
 			goto out_free_name;
 		}
 		putchar('\n');
-		if (entry_print(&key, qlen, qtype, &a)) {
+		err = entry_print(&key, qlen, qtype, &a, zones, n_zones, &sent);
+		if (err == -ENOENT) {
+			verdict_print(XDPDNS_R_PASS_ZONE_TABLE, &sz, &cfg);
+			ret = 0;
+			goto out_free_name;
+		}
+		if (err) {
 			fprintf(stderr, "xdpdnsctl: the entry in %s holds records that do not "
 				"decode\n", xdpdns_answer_map_names[c]);
 			goto out_free_name;
 		}
-		sz.plain += a.len;
-		verdict_print(entry_reason(&a, qtype), &sz, &cfg);
+		sz.plain += sent.len;
+		verdict_print(entry_reason(&sent, qtype), &sz, &cfg);
 		ret = 0;
 		goto out_free_name;
 	}
 
 	/* Still nothing: the first zone (longest first) that holds the name decides. */
-	n_zones = cfg.n_zones <= XDPDNS_MAX_ZONES ? cfg.n_zones : XDPDNS_MAX_ZONES;
-	for (idx = 0; idx < n_zones; idx++) {
-		if (bpf_map_lookup_elem(m->zones, &idx, &zones[idx])) {
-			fprintf(stderr, "xdpdnsctl: reading %s: %s\n", XDPDNS_MAP_ZONES,
-				strerror(errno));
-			goto out_free_name;
-		}
-	}
 	for (idx = 0; idx < n_zones; idx++) {
 		const struct xdpdns_zone *z = &zones[idx];
 		int off = zone_suffix(z, key.name, qlen);
 		uint8_t soa[XDPDNS_SOA_LEN];
-		uint16_t ptr = htons(0xc000 | (XDPDNS_QNAME_OFF + off));
 		char *zname;
 
 		if (off < 0)
@@ -415,13 +438,10 @@ static int cmd_lookup(const struct xdpdns_maps *m, struct xdpdns_key_l key, uint
 			ret = 0;
 			goto out_free_name;
 		}
-		memcpy(soa, z->soa, sizeof(soa));
 		printf("           soa_csum 0x%04x (%s)\n", z->soa_csum,
-		       xdpdns_csum_partial(soa, sizeof(soa)) == z->soa_csum ? "matches soa"
-									     : "WRONG");
-		memcpy(soa + XDPDNS_SOA_PTR_OWNER, &ptr, 2);
-		memcpy(soa + XDPDNS_SOA_PTR_MNAME, &ptr, 2);
-		memcpy(soa + XDPDNS_SOA_PTR_RNAME, &ptr, 2);
+		       xdpdns_csum_partial(z->soa, XDPDNS_SOA_LEN) == z->soa_csum ? "matches soa"
+										  : "WRONG");
+		xdpdns_zone_soa(z, qlen, soa);
 		if (records_print(key.name, qlen, qtype, DNS_RCODE_NXDOMAIN, 0, 1, 0, soa,
 				  sizeof(soa))) {
 			fprintf(stderr, "xdpdnsctl: the SOA of zone #%u does not decode\n", idx);

@@ -542,18 +542,18 @@ static __always_inline int grow_frame(struct xdp_md *ctx, const struct pkt *p, s
 
 /*
  * Rewrite the query into the reply: grow or shrink the frame to the reply's size, copy in
- * after the question either the answer a, or (a NULL) the NXDOMAIN SOA of zone z with its
- * three compression pointers set to soa_ptr; append the OPT; fix headers and checksums.
- * Inlined at each call site, so the a/z choice costs nothing.
+ * after the question either the answer a, or (a NULL) the negative answer zrcode with the SOA
+ * of zone z, its three compression pointers set to soa_ptr; append the OPT; fix headers and
+ * checksums. Inlined at each call site, so the a/z choice costs nothing.
  */
 static __always_inline enum xdpdns_reason reply(struct xdp_md *ctx, struct pkt *p,
 						const struct xdpdns_config *cfg, struct scratch *s,
 						const struct xdpdns_answer *a,
-						const struct xdpdns_zone *z, __be16 soa_ptr)
+						const struct xdpdns_zone *z, __be16 soa_ptr, __u8 zrcode)
 {
 	__u32 blen = a ? a->len : XDPDNS_SOA_LEN;
 	__u16 bsum = a ? a->csum : z->soa_csum;
-	__u8 rcode = a ? a->rcode : DNS_RCODE_NXDOMAIN;
+	__u8 rcode = a ? a->rcode : zrcode;
 	__u16 an = a ? a->ancount : 0, ns = a ? a->nscount : 1, ar = a ? a->arcount : 0;
 	__u32 qlen = p->name_len + 4, ans_off, opt_off, dns_reply, odd = p->name_len & 1;
 	__u32 limit = p->limit;
@@ -719,7 +719,19 @@ static __always_inline enum xdpdns_reason answer_query(struct xdp_md *ctx, struc
 	if (a) {
 		if ((a->flags & XDPDNS_ANS_PASS) || a->len > XDPDNS_ANSWER_MAX)
 			return XDPDNS_R_PASS_ENTRY;
-		return reply(ctx, p, cfg, s, a, NULL, 0);
+		if (!(a->flags & XDPDNS_ANS_ZONE_SOA))
+			return reply(ctx, p, cfg, s, a, NULL, 0, 0);
+		/* Negative with the SOA of its zone: the entry names the zone, which must
+		 * be in use and end the name (it does, unless the table is being rewritten). */
+		zi = a->zone;
+		if (zi >= cfg->n_zones)
+			return XDPDNS_R_PASS_ZONE_TABLE;
+		z = bpf_map_lookup_elem(&xdpdns_zones, &zi);
+		if (!z || !z->name_len || z->name_len > s->name_len)
+			return XDPDNS_R_PASS_ZONE_TABLE;
+		start = (s->name_len - z->name_len) & 0xff;
+		return reply(ctx, p, cfg, s, NULL, z,
+			     bpf_htons(0xc000 | (XDPDNS_QNAME_OFF + start)), a->rcode);
 	}
 
 	zi = xdpdns_find_zone(s, cfg->n_zones);
@@ -731,7 +743,8 @@ static __always_inline enum xdpdns_reason answer_query(struct xdp_md *ctx, struc
 	start = s->zone_start & 0xff;
 	if (z->action != XDPDNS_ZONE_AUTH)
 		return XDPDNS_R_PASS_ZONE_RULE;
-	return reply(ctx, p, cfg, s, NULL, z, bpf_htons(0xc000 | (XDPDNS_QNAME_OFF + start)));
+	return reply(ctx, p, cfg, s, NULL, z, bpf_htons(0xc000 | (XDPDNS_QNAME_OFF + start)),
+		     DNS_RCODE_NXDOMAIN);
 }
 
 static __always_inline enum xdpdns_reason fresh(const struct xdpdns_config *cfg)

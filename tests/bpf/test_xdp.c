@@ -95,6 +95,8 @@ struct entry {
 	uint8_t rcode, flags;
 	uint8_t n_rr;
 	uint8_t len_over;		/* stored claiming XDPDNS_ANSWER_MAX + 1 bytes */
+	uint8_t zslot;			/* XDPDNS_ANS_ZONE_SOA: stored with no data, nscount 1 and
+					 * this zone table slot; rr[] is what the reply carries */
 	struct rr_def rr[3];
 	int (*gen)(struct rr_def *out);	/* instead of rr[]: fills out[], returns the count */
 };
@@ -170,6 +172,7 @@ enum entry_id {
 	E_S62, E_M63, E_M126, E_L127, E_PASS, E_PASS_NAME, E_BIG, E_BIG_S62, E_TXT512, E_TXT513,
 	E_OVER,
 	E_GONE, E_ODD, E_ODD2, E_BIN, E_BRACKET, E_AT, E_NODATA_PTR6, E_POD,
+	E_ZSOA, E_ZSOA_NX, E_ZSOA_PTR, E_ZSOA_UNUSED, E_ZSOA_SHORT,
 	E_COUNT
 };
 
@@ -225,6 +228,23 @@ static const struct entry entries[E_COUNT] = {
 		   .rr = { { FIXTURE_AN, T_A, 5, RD("\x0a\x04\x00\x03") } } },
 	[E_POD] = { "10-0-0-7.web.pod.cluster.local", T_A, .n_rr = 1,
 		    .rr = { { FIXTURE_AN, T_A, 5, RD("\x0a\x00\x00\x07") } } },
+	/* Negative entries without an SOA of their own: the table's, TTL and all. Slots are
+	 * those of populate(): zones[z] sits at z - 1. */
+	[E_ZSOA] = { "zsoa.default.svc.cluster.local", XDPDNS_QTYPE_NAME,
+		     .flags = XDPDNS_ANS_ZONE_SOA, .zslot = Z_CLUSTER - 1, .n_rr = 1,
+		     .rr = { NODATA_SOA(Z_CLUSTER, 31) } },
+	[E_ZSOA_NX] = { "zgone.default.svc.cluster.local", XDPDNS_QTYPE_NAME, .rcode = 3,
+			.flags = XDPDNS_ANS_ZONE_SOA, .zslot = Z_CLUSTER - 1, .n_rr = 1,
+			.rr = { NODATA_SOA(Z_CLUSTER, 31) } },
+	[E_ZSOA_PTR] = { "9.0.96.10.in-addr.arpa", XDPDNS_QTYPE_NAME,
+			 .flags = XDPDNS_ANS_ZONE_SOA, .zslot = Z_INADDR - 1, .n_rr = 1,
+			 .rr = { NODATA_SOA(Z_INADDR, 33) } },
+	/* a slot past config.n_zones, an apex longer than the name: the table is being
+	 * rewritten, so the fast path passes */
+	[E_ZSOA_UNUSED] = { "zunused.default.svc.cluster.local", XDPDNS_QTYPE_NAME,
+			    .flags = XDPDNS_ANS_ZONE_SOA, .zslot = Z_EXAMPLE - 1 },
+	[E_ZSOA_SHORT] = { "zs.arpa", XDPDNS_QTYPE_NAME, .flags = XDPDNS_ANS_ZONE_SOA,
+			   .zslot = Z_CLUSTER - 1 },
 };
 
 _Static_assert(BIG_LEN + 16 > XDPDNS_ANSWER_MAX && BIG_N_A <= XRR_MAX, "gen_big");
@@ -350,6 +370,13 @@ static int populate(struct fixture *f)
 		int n = name_wire(e->qname, name);
 
 		err = n < 0 ? n : answer_render(rrs, entry_rrs(e, rrs), n, e->rcode, e->flags, &a);
+		if (!err && (e->flags & XDPDNS_ANS_ZONE_SOA)) {
+			memset(a.data, 0, sizeof(a.data));
+			a.len = 0;
+			a.ancount = a.arcount = 0;
+			a.nscount = 1;
+			a.zone = e->zslot;
+		}
 		if (!err && e->len_over)
 			err = entry_put_over(f, name, n, e->qtype, &a);
 		else if (!err)
@@ -435,6 +462,14 @@ static const struct xcase happy[] = {
 	{ "class_l_255", { Q(NAME_MAX255, T_A) }, .x = X_ALL, R(ANSWER_A), .entry = E_MAX,
 	  .qlen = 255 },
 	{ "nodata_txt", { Q(WEB, T_TXT) }, .x = X_ALL, R(NODATA), .entry = E_WEB_NAME },
+	{ "nodata_zone_soa", { Q("zsoa.default.svc.cluster.local", T_AAAA) }, .x = X_ALL,
+	  R(NODATA), .entry = E_ZSOA },
+	{ "nodata_zone_soa_0x20", { Q("ZSoa.Default.svc.CLUSTER.local", T_MX) }, .x = X_ALL,
+	  R(NODATA), .entry = E_ZSOA },
+	{ "nodata_zone_soa_ptr", { Q("9.0.96.10.IN-ADDR.arpa", T_A) }, .x = X_ALL, R(NODATA),
+	  .entry = E_ZSOA_PTR },
+	{ "nxdomain_zone_soa", { Q("zgone.default.svc.cluster.local", T_A) }, .x = X_ALL,
+	  R(NXDOMAIN), .entry = E_ZSOA_NX },
 	{ "nodata_0x20_zone_case", { Q("web.default.svc.CLUSTER.Local", T_MX) }, .x = X_ALL,
 	  R(NODATA), .entry = E_WEB_NAME },
 	{ "nodata_qtype_127", { Q(WEB, 127) }, .x = X_ALL, R(NODATA), .entry = E_WEB_NAME },
@@ -591,6 +626,10 @@ static const struct xcase happy[] = {
 	{ "pass_entry_name", { Q("slow.default.svc.cluster.local", T_TXT) }, .x = X_ALL,
 	  R(PASS_ENTRY) },
 	{ "pass_entry_len_over_max", { Q(NAME_OVER, T_TXT) }, .x = X_ALL, R(PASS_ENTRY) },
+	{ "zone_soa_slot_unused", { Q("zunused.default.svc.cluster.local", T_A) }, .x = X_ALL,
+	  R(PASS_ZONE_TABLE) },
+	{ "zone_soa_apex_longer_than_name", { Q("zs.arpa", T_TXT) }, .x = X_ALL,
+	  R(PASS_ZONE_TABLE) },
 	{ "pass_zone_rule", { Q("10-0-0-1.default.pod.cluster.local", T_A) }, .x = X_ALL,
 	  R(PASS_ZONE_RULE) },
 	{ "entry_inside_pass_zone", { Q("10-0-0-7.web.pod.cluster.local", T_A) }, .x = X_ALL,

@@ -231,7 +231,7 @@ int fixture_answer_put(const struct fixture *f, const uint8_t *name, size_t name
 	if (err)
 		return err;
 	a->csum = xdpdns_csum_partial(a->data, a->len);
-	a->pad = 0;
+	memset(a->pad, 0, sizeof(a->pad));
 	if (bpf_map_update_elem(f->maps.answers[xdpdns_key_class(name_len)], &key, a, BPF_ANY))
 		return -errno;
 	return 0;

@@ -5,6 +5,9 @@
 # version left pinned (libbpf refuses to reuse maps of another layout; a DaemonSet would
 # crash-loop): the daemon replaces those pins and answers. Simulated with maps pinned under
 # the run's --pin-dir with other key/value sizes, as an older build would have left them.
+# Then maps of our layout whose entries mean something else (another XDPDNS_ABI in the
+# config map, as a build that stored NODATA answers differently would have left them):
+# replaced too, never misread.
 set -u
 # shellcheck source=tests/netns/lib.sh
 . "$(dirname "$0")/lib.sh"
@@ -31,6 +34,37 @@ new=$(xt_map_id xdpdns_ans_s)
 xt_kdig "$XT_TMP/q.json" "$XT_SRV4" "$NAME" A || xt_bail "no answer: $(cat "$XT_TMP/q.json.err")"
 xt_expect "$NAME A after the upgrade" "$(xt_rdata "$XT_TMP/q.json" A | paste -sd,)" \
 	"$(xt_obj_cluster_ips kube-system kube-dns 4 | paste -sd,)"
+
+xt_log "---- the same layout, another ABI ----"
+xt_daemon_stop KILL
+cfg_hex=$(bpftool -j map lookup pinned "$XT_PIN/xdpdns_config" key 0 0 0 0 |
+	jq -r '.value | map(.[2:]) | join(" ")')
+[ "$(wc -w <<<"$cfg_hex")" = 192 ] || xt_bail "config value: $cfg_hex"
+# abi is the __u32 at offset 184 of struct xdpdns_config: an older meaning, 0
+cfg_old=$(tr ' ' '\n' <<<"$cfg_hex" | awk 'NR > 184 && NR <= 188 { $0 = "00" } 1' | paste -sd' ')
+# shellcheck disable=SC2086 # one word per byte
+bpftool map update pinned "$XT_PIN/xdpdns_config" key 0 0 0 0 value hex $cfg_old ||
+	xt_bail "bpftool map update failed"
+old=$(xt_map_id xdpdns_ans_s)
+xt_daemon_start --xdp-mode native
+xt_daemon_wait_ready
+grep -q 'have another layout' "$XT_DLOG" && xt_ok "another ABI is reported" ||
+	xt_fail "no log line about the pinned maps' other ABI"
+new=$(xt_map_id xdpdns_ans_s)
+[ -n "$new" ] && [ "$new" != "$old" ] && xt_ok "xdpdns_ans_s was replaced ($old -> $new)" ||
+	xt_fail "xdpdns_ans_s was not replaced ($old -> $new)"
+xt_kdig "$XT_TMP/q2.json" "$XT_SRV4" "$NAME" A || xt_bail "no answer: $(cat "$XT_TMP/q2.json.err")"
+xt_expect "$NAME A after the ABI upgrade" "$(xt_rdata "$XT_TMP/q2.json" A | paste -sd,)" \
+	"$(xt_obj_cluster_ips kube-system kube-dns 4 | paste -sd,)"
+
+xt_log "---- the same ABI: reused ----"
+xt_daemon_stop KILL
+old=$(xt_map_id xdpdns_ans_s)
+xt_daemon_start --xdp-mode native
+xt_daemon_wait_ready
+new=$(xt_map_id xdpdns_ans_s)
+[ "$new" = "$old" ] && xt_ok "xdpdns_ans_s was reused ($old)" ||
+	xt_fail "xdpdns_ans_s was replaced ($old -> $new) though its ABI is ours"
 xt_daemon_stop TERM
 xt_expect "SIGTERM: the daemon exits 0" "$XT_DRC" 0
 xt_done

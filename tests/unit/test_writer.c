@@ -252,7 +252,7 @@ static void assert_holds(const struct xdpdns_key_l *k, const struct xdpdns_answe
 
 	cr_assert_not_null(e, "entry missing");
 	memset(want.data + want.len, 0, sizeof(want.data) - want.len);
-	want.pad = 0;
+	memset(want.pad, 0, sizeof(want.pad));
 	cr_assert_eq(memcmp(&e->val, &want, sizeof(want)), 0, "entry differs");
 }
 
@@ -336,7 +336,7 @@ Test(writer, compares_header_and_used_data_only)
 	/* Bytes the fast path never reads differ in the map: not a reason to rewrite. */
 	e = fk.map[XDPDNS_CLASS_S];
 	e->val.data[e->val.len + 3] = 0xaa;
-	e->val.pad = 7;
+	e->val.pad[1] = 7;
 	fake_forget_calls();
 	cr_assert_eq(map_writer_commit(w, &st), 0);
 	cr_assert_eq(fk.n_log, 0);
@@ -349,6 +349,12 @@ Test(writer, compares_header_and_used_data_only)
 	cr_assert_eq(map_writer_commit(w, &st), 0);
 	cr_assert_eq(st.updated, 2);
 	cr_assert_eq(st.unchanged, 1);
+	/* the zone slot of a XDPDNS_ANS_ZONE_SOA entry too */
+	e = fk.map[XDPDNS_CLASS_L];
+	e->val.zone = 3;
+	cr_assert_eq(map_writer_commit(w, &st), 0);
+	cr_assert_eq(st.updated, 1);
+	cr_assert_eq(e->val.zone, 0);
 }
 
 Test(writer, changed_value_rewritten)
@@ -909,6 +915,45 @@ Test(kernel, zone_table, .init = kernel_maps_create, .fini = kernel_maps_destroy
 	cr_assert_eq(config_get().n_zones, 1);
 	cr_assert_eq(map_zones_write(&km, NULL, 0), 0);
 	cr_assert_eq(config_get().n_zones, 0);
+}
+
+/* Entries name zones by slot: a table with other slots stops serving before they are written. */
+Test(kernel, zone_table_prepare, .init = kernel_maps_create, .fini = kernel_maps_destroy)
+{
+	struct xdpdns_zone zones[3] = {
+		zone_make("\x07" "cluster\x05local", 15, XDPDNS_ZONE_AUTH),
+		zone_make("\x03pod\x07" "cluster\x05local", 19, XDPDNS_ZONE_PASS),
+		zone_make("\x07in-addr\x04" "arpa", 14, XDPDNS_ZONE_AUTH),
+	};
+	struct map_config c = { .port = 53, .n_v4 = 1 };
+	uint64_t hb;
+
+	cr_assert_eq(map_config_write(&km, &c), 0);
+	cr_assert_eq(config_get().abi, XDPDNS_ABI, "every config write stamps the ABI");
+	cr_assert_eq(map_zones_write(&km, zones, 3), 0);
+	cr_assert_eq(config_get().n_zones, 3);
+
+	/* same names in the same slots (the SOA may differ): nothing written */
+	hb = config_get().heartbeat_ns;
+	zones[0].soa[37] = 0x99;
+	cr_assert_eq(map_zones_prepare(&km, zones, 3), 0);
+	cr_assert_eq(config_get().heartbeat_ns, hb);
+	cr_assert_eq(config_get().n_zones, 3);
+
+	/* a zone less, or one more: the table stops serving until it is written */
+	cr_assert_eq(map_zones_prepare(&km, zones, 2), 0);
+	cr_assert_eq(config_get().n_zones, 0);
+	cr_assert_eq(map_zones_write(&km, zones, 2), 0);
+	cr_assert_eq(config_get().n_zones, 2);
+	cr_assert_eq(map_zones_prepare(&km, zones, 3), 0);
+	cr_assert_eq(config_get().n_zones, 0);
+	cr_assert_eq(map_zones_write(&km, zones, 3), 0);
+
+	/* bad tables are refused as by map_zones_write() and change nothing */
+	zones[1] = zones[0];
+	cr_assert_eq(map_zones_prepare(&km, zones, 2), -EINVAL);
+	cr_assert_eq(map_zones_prepare(&km, zones, XDPDNS_MAX_ZONES + 1), -E2BIG);
+	cr_assert_eq(config_get().n_zones, 3);
 }
 
 static struct xdpdns_zone zone_get(__u32 i)

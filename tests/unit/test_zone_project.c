@@ -341,16 +341,20 @@ static struct zone *demo_zone(enum zone_pods_mode pods)
 Test(zone_project, entries_match_zone_answer)
 {
 	struct zone *z = demo_zone(ZONE_PODS_VERIFIED);
+	struct xdpdns_zone zones[XDPDNS_MAX_ZONES];
 	struct collect c = { 0 }, c2 = { 0 };
-	size_t names = 0;
+	size_t names = 0, zone_soa = 0;
+	int n_zones;
 
+	n_zones = zone_project_zones(z, zones, XDPDNS_MAX_ZONES);
+	cr_assert_gt(n_zones, 0);
 	cr_assert_eq(zone_project(z, collect_emit, &c), 0);
 	cr_assert_gt(c.n, 50);
 	qsort(c.e, c.n, sizeof(*c.e), key_cmp);
 	for (size_t i = 0; i < c.n; i++) {
 		struct entry *e = &c.e[i];
 		unsigned int nl = xdpdns_key_name_len(&e->key);
-		struct xdpdns_answer a;
+		struct xdpdns_answer a, sent;
 
 		cr_assert_gt(nl, 0);
 		for (size_t j = nl; j < sizeof(e->key.name); j++)
@@ -358,8 +362,18 @@ Test(zone_project, entries_match_zone_answer)
 		if (i)
 			cr_assert_neq(key_cmp(&c.e[i - 1], e), 0, "duplicate key");
 		cr_assert_eq(zone_answer(z, e->key.name, nl, ntohs(e->key.qtype), &a), 0);
-		cr_assert_eq(memcmp(&a, &e->val, sizeof(a)), 0, "emitted entry != zone_answer");
+		/* what the fast path sends for the entry, with the table's SOA for NODATA */
+		cr_assert_eq(xdpdns_answer_expand(&e->val, zones, (unsigned int)n_zones, nl,
+						  &sent), 0);
+		cr_assert_eq(memcmp(&a, &sent, sizeof(a)), 0, "emitted entry != zone_answer");
 		cr_assert_eq(e->val.csum, xdpdns_csum_partial(e->val.data, e->val.len));
+		if (e->val.flags & XDPDNS_ANS_ZONE_SOA) {
+			/* a negative entry holds no SOA of its own */
+			zone_soa++;
+			cr_assert_eq(e->val.len, 0);
+			cr_assert_eq(e->val.nscount, 1);
+			cr_assert_eq(e->key.qtype, htons(XDPDNS_QTYPE_NAME));
+		}
 		if (e->key.qtype == htons(XDPDNS_QTYPE_NAME)) {
 			names++;
 			/* an existence entry is NODATA or PASS, never records */
@@ -376,6 +390,7 @@ Test(zone_project, entries_match_zone_answer)
 	}
 	cr_assert_eq(names, zone_names(z));
 	cr_assert_eq(c.n, zone_entries(z));
+	cr_assert_gt(zone_soa, names / 2, "NODATA entries carry XDPDNS_ANS_ZONE_SOA");
 
 	/* a rebuild from the same objects projects the same bytes */
 	cr_assert_eq(zone_build(z), 0);
@@ -391,6 +406,37 @@ Test(zone_project, entries_match_zone_answer)
 	cr_assert_eq(c2.n, 3);
 	free(c2.e);
 	free(c.e);
+	zone_free(z);
+}
+
+/* A new serial changes the zone table and the apex SOA answers, no other entry. */
+Test(zone_project, serial_moves_only_the_soa_entries)
+{
+	struct zone *z = demo_zone(ZONE_PODS_VERIFIED);
+	struct xdpdns_zone t1[XDPDNS_MAX_ZONES], t2[XDPDNS_MAX_ZONES];
+	struct collect c = { 0 }, c2 = { 0 };
+	size_t changed = 0;
+	int n;
+
+	n = zone_project_zones(z, t1, XDPDNS_MAX_ZONES);
+	cr_assert_eq(zone_project(z, collect_emit, &c), 0);
+	zone_serial_set(z, zone_serial(z) + 1);
+	cr_assert_eq(zone_project_zones(z, t2, XDPDNS_MAX_ZONES), n);
+	cr_assert_eq(zone_project(z, collect_emit, &c2), 0);
+	cr_assert_eq(c.n, c2.n);
+	for (int i = 0; i < n; i++)
+		cr_assert_neq(memcmp(t1[i].soa, t2[i].soa, XDPDNS_SOA_LEN), 0, "zone %d", i);
+	qsort(c.e, c.n, sizeof(*c.e), key_cmp);
+	qsort(c2.e, c2.n, sizeof(*c2.e), key_cmp);
+	for (size_t i = 0; i < c.n; i++) {
+		if (!memcmp(&c.e[i], &c2.e[i], sizeof(c.e[i])))
+			continue;
+		changed++;
+		cr_assert_eq(c.e[i].key.qtype, htons(DNS_TYPE_SOA), "only SOA answers change");
+	}
+	cr_assert_eq(changed, 2, "the SOA answers of the two authoritative apexes");
+	free(c.e);
+	free(c2.e);
 	zone_free(z);
 }
 

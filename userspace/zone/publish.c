@@ -151,11 +151,12 @@ static int apply(struct publish *p, struct map_writer_stats *s)
 	enum publish_state state;
 	int err, table_err;
 
-	err = map_writer_commit(p->w, s);
 	p->n_zones = zone_project_zones(p->cur, zones, XDPDNS_MAX_ZONES);
-	if (p->n_zones < 0) {
-		table_err = p->n_zones;
-	} else {
+	/* Entries name their zone by its slot: a table with other slots stops serving first. */
+	table_err = p->n_zones < 0 ? p->n_zones :
+		    map_zones_prepare(p->maps, zones, (unsigned int)p->n_zones);
+	err = map_writer_commit(p->w, s);
+	if (!table_err) {
 		for (int i = 0; s->unwritten && i < p->n_zones; i++)
 			zones[i].action = XDPDNS_ZONE_PASS;
 		table_err = map_zones_write(p->maps, zones, (unsigned int)p->n_zones);

@@ -149,6 +149,21 @@ static int zone_add(struct zone *z, const char *text, uint8_t action, const char
 	return 0;
 }
 
+/* Each zone's place in the zone table: longest name first, so the fast path's first suffix
+ * match is the most specific zone; equal lengths keep the config order. */
+static void zones_order(struct zone *z)
+{
+	for (unsigned int i = 0; i < z->n_zones; i++) {
+		unsigned int t = 0;
+
+		for (unsigned int j = 0; j < z->n_zones; j++)
+			if (z->zones[j].len > z->zones[i].len ||
+			    (z->zones[j].len == z->zones[i].len && j < i))
+				t++;
+		z->zones[i].table = (uint8_t)t;
+	}
+}
+
 static int zone_config_apply(struct zone *z, const struct zone_config *cfg)
 {
 	static const uint8_t ns_dns[] = "\x02" "ns" "\x03" "dns";
@@ -215,6 +230,7 @@ static int zone_config_apply(struct zone *z, const struct zone_config *cfg)
 		zz->len = (uint8_t)(z->apex_len + 4);
 		zz->action = XDPDNS_ZONE_PASS;
 	}
+	zones_order(z);
 	z->ttl = cfg->ttl;
 	z->pods = cfg->pods;
 	z->serial = cfg->serial;

@@ -96,9 +96,11 @@ uint32_t zone_serial(const struct zone *z);
 void zone_serial_set(struct zone *z, uint32_t serial);
 
 /*
- * The answer the fast path must give for (wire name, qtype): the same struct the maps
- * hold. Returns 0 and fills *out (NOERROR answer, NODATA, or NXDOMAIN with SOA pointers
- * patched for this qname), or -ENOENT when the name is in no authoritative zone or is
+ * The answer the fast path must give for (wire name, qtype), in the layout of the maps'
+ * values with every section in data[]: NOERROR answer, or NODATA / NXDOMAIN with the zone's
+ * SOA, pointers patched for this qname. (The maps hold NODATA as XDPDNS_ANS_ZONE_SOA, see
+ * zone_project(); xdpdns_answer_expand() turns that into this.) Returns 0 and fills *out,
+ * or -ENOENT when the name is in no authoritative zone or is
  * under a pass rule (slow path decides), -EINVAL for a malformed name. out->flags has
  * XDPDNS_ANS_PASS where the fast path must pass (then len is 0). Used by the slow path
  * and tests. qtype XDPDNS_QTYPE_NAME gives the name's existence entry.
@@ -125,7 +127,9 @@ int zone_answer_buf(const struct zone *z, const uint8_t *qname, size_t qname_len
 
 /*
  * Every map entry: emit(ctx, key, val) for each (name, qtype) answer and each
- * (name, XDPDNS_QTYPE_NAME) existence entry. Stops and returns emit's value if non-zero.
+ * (name, XDPDNS_QTYPE_NAME) existence entry. A NODATA existence entry carries
+ * XDPDNS_ANS_ZONE_SOA and the zone's index in zone_project_zones()'s table instead of the
+ * SOA, so it does not change with the serial. Stops and returns emit's value if non-zero.
  * Keys are struct xdpdns_key_l built with xdpdns_key_build() (the map writer truncates to
  * the class size).
  */

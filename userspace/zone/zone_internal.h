@@ -134,6 +134,7 @@ struct zzone {
 	uint8_t name[DNS_NAME_MAX];	/* lower-case wire name of the apex */
 	uint8_t len;
 	uint8_t action;			/* XDPDNS_ZONE_AUTH or XDPDNS_ZONE_PASS */
+	uint8_t table;			/* index in the zone table (longest name first) */
 };
 
 struct zone {

@@ -144,6 +144,11 @@ int zone_answer(const struct zone *z, const uint8_t *qname, size_t qname_len, ui
 	return 0;
 }
 
+/*
+ * The map entry of (n, qtype). A negative answer (a name's existence entry, NODATA) carries
+ * no SOA of its own but XDPDNS_ANS_ZONE_SOA and its zone's place in the zone table: the fast
+ * path appends the table's SOA, so a new serial rewrites the table, not every name.
+ */
 static int project_one(const struct zone *z, const struct znode *n, uint16_t qtype,
 		       zone_emit_fn emit, void *ctx, struct xdpdns_answer *val)
 {
@@ -163,8 +168,15 @@ static int project_one(const struct zone *z, const struct znode *n, uint16_t qty
 		answer_too_big(val);
 	else if (err)
 		return err;
-	else
+	else if (!(r.flags & XDPDNS_ANS_PASS) && !r.ancount && r.nscount) {
+		memset(val->data, 0, r.len);	/* the SOA rendered: the table has it */
+		val->rcode = r.rcode;
+		val->flags = XDPDNS_ANS_ZONE_SOA;
+		val->zone = z->zones[n->zone].table;
+		val->nscount = 1;
+	} else {
 		answer_fill(val, &r);
+	}
 	return emit(ctx, &key, val);
 }
 
@@ -189,24 +201,13 @@ int zone_project(const struct zone *z, zone_emit_fn emit, void *ctx)
 
 int zone_project_zones(const struct zone *z, struct xdpdns_zone *out, unsigned int max)
 {
-	unsigned int order[XDPDNS_MAX_ZONES], n = z->n_zones;
+	unsigned int n = z->n_zones;
 
 	if (n > max)
 		return -ENOSPC;
-	for (unsigned int i = 0; i < n; i++)
-		order[i] = i;
-	/* longest first, so the fast path's first suffix match is the most specific zone */
-	for (unsigned int i = 1; i < n; i++)
-		for (unsigned int j = i;
-		     j > 0 && z->zones[order[j]].len > z->zones[order[j - 1]].len; j--) {
-			unsigned int t = order[j];
-
-			order[j] = order[j - 1];
-			order[j - 1] = t;
-		}
 	for (unsigned int i = 0; i < n; i++) {
-		const struct zzone *zz = &z->zones[order[i]];
-		struct xdpdns_zone *o = &out[i];
+		const struct zzone *zz = &z->zones[i];
+		struct xdpdns_zone *o = &out[zz->table];
 
 		memset(o, 0, sizeof(*o));
 		memcpy(o->name, zz->name, zz->len);
