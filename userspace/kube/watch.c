@@ -586,7 +586,8 @@ static void watch_done(struct res_state *s, CURLcode cc)
 
 	if (s->progress)
 		mark_healthy(s);
-	if (s->why != AB_STALL)
+	/* stalls in a row: a watch that received anything was not one */
+	if (s->why != AB_STALL || s->progress)
 		s->stalls = 0;
 	switch (s->why) {
 	case AB_EXPIRED:

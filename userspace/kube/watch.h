@@ -23,8 +23,8 @@
  *   401/403                                                       -> one log_err() line,
  *          kube_watch_status() names the code and the resource, retry after backoff
  *   nothing received for opts.no_progress_ms (not even a bookmark) -> abort, re-watch; a
- *          second stall in a row relists (a watch from an RV the server has not reached
- *          sends nothing at all, forever)
+ *          second stall in a row (the re-watch received nothing at all either) relists
+ *          (a watch from an RV the server has not reached sends nothing, forever)
  * Backoff is exponential with full jitter: the n-th consecutive failure waits a uniform random
  * time in [backoff_min_ms, min(backoff_max_ms, backoff_min_ms * 2^n)]; a list page or a
  * watch that delivered an event or bookmark resets it. What was delivered stays delivered:
