@@ -19,7 +19,7 @@ xt_topology
 help=$("$XT_XDPDNS" --help 2>&1)
 xt_expect "--help exits 0" "$?" 0
 for f in --interface --listen --objects --zone --ttl --pods --port --xdp-mode --pin-dir \
-	--reverse-zone --stale-after --log-level --help; do
+	--reverse-zone --stale-after --watch-timeout --log-level --help; do
 	grep -q -- "$f" <<<"$help" && xt_ok "--help lists $f" || xt_fail "--help does not list $f"
 done
 for v in insecure verified disabled auto native generic error warn info debug; do
@@ -77,6 +77,10 @@ xt_refused "--ttl not a number" 'ttl.*abc|abc.*ttl' "${IF[@]}" "${L[@]}" "${O[@]
 	--ttl abc
 xt_refused "--ttl negative" 'ttl' "${IF[@]}" "${L[@]}" "${O[@]}" "${D[@]}" --ttl -5
 xt_refused "--ttl above 3600" 'ttl' "${IF[@]}" "${L[@]}" "${O[@]}" "${D[@]}" --ttl 86400
+xt_refused "--watch-timeout 0" 'watch-timeout' "${IF[@]}" "${L[@]}" "${O[@]}" "${D[@]}" \
+	--watch-timeout 0
+xt_refused "--watch-timeout above 3600" 'watch-timeout' "${IF[@]}" "${L[@]}" "${O[@]}" \
+	"${D[@]}" --watch-timeout 3601
 xt_refused "--port 0" 'port' "${IF[@]}" "${L[@]}" "${O[@]}" "${D[@]}" --port 0
 xt_refused "--port 70000" 'port' "${IF[@]}" "${L[@]}" "${O[@]}" "${D[@]}" --port 70000
 xt_refused "unknown --xdp-mode" 'xdp-mode.*turbo|turbo.*xdp-mode' "${IF[@]}" "${L[@]}" \

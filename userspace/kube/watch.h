@@ -53,7 +53,8 @@
 
 #define KUBE_WATCH_PAGE_LIMIT		500	/* items per list page (kubectl: 500) */
 #define KUBE_WATCH_TIMEOUT_SEC		300	/* a watch's timeoutSeconds */
-#define KUBE_WATCH_PROGRESS_SLACK_MS	30000	/* no-progress: timeout + this */
+#define KUBE_WATCH_PROGRESS_SLACK_MS	30000	/* no-progress: timeout + a tenth of it, */
+#define KUBE_WATCH_PROGRESS_SLACK_MIN_MS 2000	/* at least this, at most the above */
 #define KUBE_WATCH_BACKOFF_MIN_MS	200
 #define KUBE_WATCH_BACKOFF_MAX_MS	30000
 #define KUBE_WATCH_CONNECT_MS		10000	/* TCP + TLS connect timeout */
@@ -83,7 +84,9 @@ typedef void (*kube_event_fn)(void *ctx, const struct kube_resource *r, enum kub
 struct kube_watch_opts {
 	unsigned int page_limit;	/* list ?limit= */
 	unsigned int watch_timeout_sec;	/* watch ?timeoutSeconds= */
-	unsigned int no_progress_ms;	/* abort a request silent for this long */
+	unsigned int no_progress_ms;	/* abort a request silent for this long (default:
+					 * watch_timeout_sec + a tenth of it, clamped to
+					 * [PROGRESS_SLACK_MIN_MS, PROGRESS_SLACK_MS]) */
 	unsigned int backoff_min_ms;
 	unsigned int backoff_max_ms;
 	unsigned int connect_timeout_ms;
