@@ -20,20 +20,21 @@ FX_N=0
 FX_PID=
 CTL=
 API_PORT=0
+# shellcheck disable=SC2034  # used by the tests that source this
 Z=$XT_ZONE
 
 # fx_start [FIXTURE-ARG...]: start the fixture (state in $FX/state.json, same port as the last
 # start, a BOOKMARK every second); sets FX_PID, CTL and API_PORT. Its stderr: $XT_TMP/fxN.err.
 fx_start()
 {
-	local out i
+	local out
 	FX_N=$((FX_N + 1))
 	out=$XT_TMP/fx$FX_N.out
 	nsenter --net="/run/netns/$XT_SRV" -- "$XT_PY" "$FIXTURE" --dir "$FX" --state "$FX/state.json" \
 		--port "$API_PORT" --bookmark-interval 1 "$@" >"$out" 2>"$XT_TMP/fx$FX_N.err" &
 	FX_PID=$!
 	disown "$FX_PID"	# killed by xt_cleanup: no "Killed" notice from bash
-	for i in $(seq 150); do
+	for _ in $(seq 150); do
 		[ -s "$out" ] && break
 		kill -0 "$FX_PID" 2>/dev/null || break
 		sleep 0.1
@@ -75,7 +76,7 @@ kube_daemon_start()
 		--interface "$XT_SRV_IF" --listen "$XT_SRV4,$XT_SRV6" --pin-dir "$XT_PIN" \
 		--reverse-zone in-addr.arpa,ip6.arpa --xdp-mode native "$@" 2>"$XT_DLOG" >&2 &
 	XT_DPID=$!
-	xt_log "daemon pid $XT_DPID: ${KUBE_DAEMON_WRAP[*]} xdpdns $*"
+	xt_log "daemon pid $XT_DPID: ${KUBE_DAEMON_WRAP[*]:+(wrapped) }xdpdns $*"
 }
 
 # xt_a NAME [TYPE [TAG]]: the records of NAME (sorted, comma-separated), or the rcode on none.
