@@ -50,6 +50,7 @@ struct opts {
 	enum zone_pods_mode pods;
 	enum loader_mode mode;
 	unsigned int stale_after_s;
+	unsigned int watch_timeout_s;	/* 0: the watch engine's default */
 };
 
 static const char usage_text[] =
@@ -83,6 +84,9 @@ static const char usage_text[] =
 	"                                other PTR misses are passed to the slow path\n"
 	"  -s, --stale-after SECONDS     pass everything once the daemon's heartbeat is older (default 30;\n"
 	"                                0: never)\n"
+	"  -W, --watch-timeout SECONDS   with the API: watches ask to end after this long, 1..3600\n"
+	"                                (default 300); a watch or list silent for this plus a\n"
+	"                                tenth (2..30 s more) is replaced\n"
 	"  -L, --log-level LEVEL         error, warn, info or debug (default info)\n"
 	"  -h, --help                    this text\n";
 
@@ -167,6 +171,7 @@ static int parse_opts(struct opts *o, int argc, char **argv)
 		{ "pin-dir", required_argument, NULL, 'd' },
 		{ "reverse-zone", required_argument, NULL, 'r' },
 		{ "stale-after", required_argument, NULL, 's' },
+		{ "watch-timeout", required_argument, NULL, 'W' },
 		{ "log-level", required_argument, NULL, 'L' },
 		{ "help", no_argument, NULL, 'h' },
 		{},
@@ -178,7 +183,8 @@ static int parse_opts(struct opts *o, int argc, char **argv)
 	*o = (struct opts){ .zone = "cluster.local", .pin_dir = XDPDNS_PIN_DIR_DEFAULT, .ttl = 5,
 			    .pods = ZONE_PODS_INSECURE, .mode = LOADER_MODE_AUTO,
 			    .stale_after_s = 30 };
-	while ((c = getopt_long(argc, argv, "i:l:o:k:z:t:P:p:m:d:r:s:L:h", longopts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "i:l:o:k:z:t:P:p:m:d:r:s:W:L:h", longopts,
+				NULL)) != -1) {
 		err = 0;
 		switch (c) {
 		case 'i':
@@ -230,6 +236,11 @@ static int parse_opts(struct opts *o, int argc, char **argv)
 			break;
 		case 's':
 			err = parse_uint("--stale-after", optarg, 86400, &o->stale_after_s);
+			break;
+		case 'W':
+			err = parse_uint("--watch-timeout", optarg, 3600, &o->watch_timeout_s);
+			if (!err && !o->watch_timeout_s)
+				err = bad("--watch-timeout: 0 is not a timeout");
 			break;
 		case 'L':
 			if (!strcmp(optarg, "error"))
@@ -513,6 +524,7 @@ int main(int argc, char **argv)
 {
 	struct kube_config kc = {};
 	struct kube_watch *kw = NULL;
+	struct kube_watch_opts wo = {};
 	struct sync sy = {};
 	struct publish *p = NULL;
 	struct zone *z = NULL;
@@ -526,6 +538,7 @@ int main(int argc, char **argv)
 
 	if (parse_opts(&o, argc, argv))
 		return EXIT_FAILURE;
+	wo.watch_timeout_sec = o.watch_timeout_s;
 	libbpf_set_print(libbpf_log);
 
 	/* Signals are taken synchronously from a signalfd, polled with the API's sockets. */
@@ -559,7 +572,7 @@ int main(int argc, char **argv)
 		sy.z = z;
 		/* Pods are listed only when pod records are verified against them. */
 		kw = kube_watch_new(&kc, sync_resources,
-				    o.pods == ZONE_PODS_VERIFIED ? 4 : 3, sync_event, &sy, NULL);
+				    o.pods == ZONE_PODS_VERIFIED ? 4 : 3, sync_event, &sy, &wo);
 		if (!kw) {
 			err = -errno;
 			log_err("cannot start the Kubernetes watch: %s", strerror(-err));

@@ -19,7 +19,7 @@ xt_topology
 help=$("$XT_XDPDNS" --help 2>&1)
 xt_expect "--help exits 0" "$?" 0
 for f in --interface --listen --objects --zone --ttl --pods --port --xdp-mode --pin-dir \
-	--reverse-zone --stale-after --log-level --help; do
+	--reverse-zone --stale-after --watch-timeout --log-level --help; do
 	grep -q -- "$f" <<<"$help" && xt_ok "--help lists $f" || xt_fail "--help does not list $f"
 done
 for v in insecure verified disabled auto native generic error warn info debug; do
@@ -77,6 +77,10 @@ xt_refused "--ttl not a number" 'ttl.*abc|abc.*ttl' "${IF[@]}" "${L[@]}" "${O[@]
 	--ttl abc
 xt_refused "--ttl negative" 'ttl' "${IF[@]}" "${L[@]}" "${O[@]}" "${D[@]}" --ttl -5
 xt_refused "--ttl above 3600" 'ttl' "${IF[@]}" "${L[@]}" "${O[@]}" "${D[@]}" --ttl 86400
+xt_refused "--watch-timeout 0" 'watch-timeout' "${IF[@]}" "${L[@]}" "${O[@]}" "${D[@]}" \
+	--watch-timeout 0
+xt_refused "--watch-timeout above 3600" 'watch-timeout' "${IF[@]}" "${L[@]}" "${O[@]}" \
+	"${D[@]}" --watch-timeout 3601
 xt_refused "--port 0" 'port' "${IF[@]}" "${L[@]}" "${O[@]}" "${D[@]}" --port 0
 xt_refused "--port 70000" 'port' "${IF[@]}" "${L[@]}" "${O[@]}" "${D[@]}" --port 70000
 xt_refused "unknown --xdp-mode" 'xdp-mode.*turbo|turbo.*xdp-mode' "${IF[@]}" "${L[@]}" \
@@ -110,9 +114,21 @@ jq '.items += [
 	 "addressType": "Bogus", "endpoints": [{"addresses": ["10.1.2.3"]}]},
 	{"apiVersion": "v1", "kind": "Pod",
 	 "metadata": {"namespace": "junk", "name": "podbadip"},
-	 "status": {"podIP": "not-an-ip", "podIPs": [{"ip": "not-an-ip"}]}}
+	 "status": {"podIP": "not-an-ip", "podIPs": [{"ip": "not-an-ip"}]}},
+	{"apiVersion": "v1", "kind": "Service",
+	 "metadata": {"namespace": "junk", "name": "oddtype"},
+	 "spec": {"type": "Bogus", "clusterIP": "10.96.77.1", "clusterIPs": ["10.96.77.1"]}},
+	{"apiVersion": "v1", "kind": "ConfigMap",
+	 "metadata": {"namespace": "junk", "name": "unknownkind"}, "data": {"a": "b"}},
+	{"apiVersion": "v1", "kind": "Service",
+	 "metadata": {"namespace": "junk", "name": "emptyheadless"},
+	 "spec": {"clusterIP": "None", "clusterIPs": ["None"]}},
+	{"apiVersion": "discovery.k8s.io/v1", "kind": "EndpointSlice",
+	 "metadata": {"namespace": "junk", "name": "slicenull",
+		      "labels": {"kubernetes.io/service-name": "emptyheadless"}},
+	 "addressType": "IPv4", "endpoints": null, "ports": null}
 ]' "$XT_OBJECTS" >"$XT_TMP/junk.json" || xt_bail "cannot write the junk objects file"
-junk=(badip nospec specnotobject slicebadtype podbadip)
+junk=(badip nospec specnotobject slicebadtype podbadip oddtype unknownkind)
 
 XT_OBJECTS=$XT_TMP/junk.json
 xt_daemon_start --xdp-mode generic --pods verified
@@ -122,6 +138,18 @@ for n in "${junk[@]}"; do
 	xt_expect "junk/$n: exactly one log line" "$c" 1
 	grep -E "junk/$n([^a-z0-9-]|\$)" "$XT_DLOG" | sed 's/^/#   /'
 done
+# null endpoints and ports (what the API sends for none) make an empty slice: nothing to log.
+xt_expect "junk/slicenull: no log line" "$(grep -cE 'junk/(slicenull|emptyheadless)' "$XT_DLOG")" 0
+xt_kdig "$XT_TMP/q.json" "$XT_SRV4" "emptyheadless.junk.svc.$XT_ZONE" A &&
+	xt_expect "junk/emptyheadless (its slice's endpoints null): NXDOMAIN" \
+		"$(jq -r .RCODE "$XT_TMP/q.json")" 3 ||
+	xt_fail "junk/emptyheadless: no answer"
+grep -q 'skipping ConfigMap junk/unknownkind: unsupported kind' "$XT_DLOG" &&
+	xt_ok "junk/unknownkind: the line gives the reason" ||
+	xt_fail "no 'skipping ConfigMap junk/unknownkind: unsupported kind' line"
+grep -q 'skipping Service junk/oddtype: spec.type "Bogus" is unknown' "$XT_DLOG" &&
+	xt_ok "junk/oddtype: the line gives the reason" ||
+	xt_fail "no 'skipping Service junk/oddtype: spec.type \"Bogus\" is unknown' line"
 if xt_kdig "$XT_TMP/q.json" "$XT_SRV4" "kube-dns.kube-system.svc.$XT_ZONE" A; then
 	xt_expect "the good objects are served" "$(xt_rdata "$XT_TMP/q.json" A)" \
 		"$(xt_obj_cluster_ips kube-system kube-dns 4)"

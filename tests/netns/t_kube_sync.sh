@@ -11,6 +11,7 @@
 #   daemon's resume is a 410, it relists, the deleted service is swept, and a name that exists
 #   throughout answers correctly at every one of the queries sent continuously meanwhile;
 # - a service changed into one that cannot be used loses its records (one log line names it);
+#   one of an unknown type is skipped with one line; a slice with null endpoints is empty;
 # - the token revoked: the status line says 401, the last good data keeps answering; restored:
 #   the status is ok again and changes are followed;
 # - the fixture process restarted (same port, state file): the daemon reconnects, relists and
@@ -27,82 +28,13 @@ set -u
 . "$(dirname "$0")/lib.sh"
 
 xt_init
-command -v curl >/dev/null 2>&1 || xt_skip "curl is not installed (make deps)"
-command -v openssl >/dev/null 2>&1 || xt_skip "openssl is not installed (make deps)"
 xt_topology
+# shellcheck source=tests/netns/kube_lib.sh
+. "$(dirname "$0")/kube_lib.sh"
 
-FX=$XT_TMP/fx
-FIXTURE=$XT_ROOT/tests/kube/fixture.py
-FX_N=0
-CTL=
-API_PORT=0
 KEPT=kubernetes.default.svc.$XT_ZONE
-Z=$XT_ZONE
 
-# The fixture runs in the server namespace, so xt_cleanup (which kills every process there)
-# stops it too.
-fx_start()
-{
-	local out i
-	FX_N=$((FX_N + 1))
-	out=$XT_TMP/fx$FX_N.out
-	nsenter --net="/run/netns/$XT_SRV" -- "$XT_PY" "$FIXTURE" --dir "$FX" --state "$FX/state.json" \
-		--port "$API_PORT" --bookmark-interval 1 "$@" >"$out" 2>"$XT_TMP/fx$FX_N.err" &
-	FX_PID=$!
-	disown "$FX_PID"	# killed by xt_cleanup: no "Killed" notice from bash
-	for i in $(seq 150); do
-		[ -s "$out" ] && break
-		kill -0 "$FX_PID" 2>/dev/null || break
-		sleep 0.1
-	done
-	[ -s "$out" ] || xt_bail "the fixture did not start: $(tail -n 3 "$XT_TMP/fx$FX_N.err")"
-	CTL=$(jq -r .control "$out")
-	API_PORT=$(jq -r '.api | sub(".*:"; "")' "$out")
-	xt_log "fixture pid $FX_PID: api $(jq -r .api "$out"), control $CTL"
-}
-
-# ctl METHOD PATH [BODY]: the fixture's control port, from the server namespace.
-ctl()
-{
-	xt_nsrun "$XT_SRV" curl -s -f --max-time 10 -X "$1" "$CTL/$2" ${3:+--data-binary "$3"}
-}
-
-# fx_count KEY: a request counter of the fixture ("LIST /api/v1/services 200"), 0 when none.
-fx_count()
-{
-	ctl GET stats | jq -r --arg k "$1" '.requests[$k] // 0'
-}
-
-# xt_a NAME [TYPE [TAG]]: the records of NAME (sorted, comma-separated), or the rcode on none.
-xt_a()
-{
-	local f=$XT_TMP/a${3:-}.json t=${2:-A} a
-
-	xt_kdig "$f" "$XT_SRV4" "$1" "$t" || { echo "no-answer"; return; }
-	a=$(xt_rdata "$f" "$t" | paste -sd,)
-	[ -n "$a" ] && echo "$a" ||
-		jq -r '.RCODE | if . == 3 then "NXDOMAIN" elif . == 0 then "NODATA" else "rcode-\(.)" end' "$f"
-}
-
-now_ms() { echo $(($(date +%s%N) / 1000000)); }
-
-# follow DESC NAME TYPE WANT T0: poll (no sleep: each query is its own wait) until NAME TYPE
-# answers WANT, at most 10 s; pass/fail, and print the time since T0 (ms, from now_ms).
-LAT=()
-follow()
-{
-	local desc=$1 name=$2 type=$3 want=$4 t0=$5 got deadline=$((SECONDS + 10)) ms
-	while :; do
-		got=$(xt_a "$name" "$type")
-		[ "$got" = "$want" ] && break
-		[ "$SECONDS" -lt "$deadline" ] || break
-	done
-	ms=$(($(now_ms) - t0))
-	xt_expect "$desc" "$got" "$want"
-	xt_log "latency: $desc: ${ms} ms"
-	[ "$got" = "$want" ] && LAT+=("$ms")
-}
-
+# svc NAME CLUSTER-IP: a ClusterIP Service in demo.
 svc()
 {
 	printf '{"kind":"Service","apiVersion":"v1","metadata":{"name":"%s","namespace":"demo"},' "$1"
@@ -215,6 +147,37 @@ grep -q 'skipping Service demo/new' "$XT_DLOG" && xt_ok "the unusable object is 
 t0=$(now_ms)
 ctl PUT objects "$(svc new 10.96.100.50)" >/dev/null || xt_fail "control: repair new.demo"
 follow "new.demo repaired answers again" "new.demo.svc.$Z" A 10.96.100.50 "$t0"
+
+# ---- unusual objects from the API: skipped with one line each, or taken as they are ----
+# A Service of an unknown type is skipped (one line naming it); an EndpointSlice whose
+# endpoints the server sends as null (it does so for an empty list) is an empty slice, nothing
+# to log. The neighbour created after each is applied after it: once it answers, so would the
+# unusual one.
+ctl POST objects '{"kind":"Service","apiVersion":"v1","metadata":{"name":"oddtype","namespace":"demo"},"spec":{"type":"Bogus","clusterIP":"10.96.100.53","clusterIPs":["10.96.100.53"]}}' \
+	>/dev/null || xt_fail "control: create oddtype.demo"
+t0=$(now_ms)
+ctl POST objects "$(svc after-odd 10.96.100.54)" >/dev/null || xt_fail "control: create after-odd"
+follow "the neighbour created after a Service of unknown type answers" "after-odd.demo.svc.$Z" A \
+	10.96.100.54 "$t0"
+xt_expect "a Service of unknown type: NXDOMAIN" "$(xt_a "oddtype.demo.svc.$Z")" NXDOMAIN
+xt_expect "a Service of unknown type: exactly one log line names it" \
+	"$(grep -c 'Service demo/oddtype' "$XT_DLOG")" 1
+grep -q 'skipping Service demo/oddtype: spec.type "Bogus" is unknown' "$XT_DLOG" &&
+	xt_ok "the line gives the reason" || xt_fail "no 'spec.type \"Bogus\" is unknown' reason"
+t0=$(now_ms)
+ctl PUT objects "$(nginx_slice 0)" >/dev/null || xt_fail "control: nginx slice emptied"
+ctl POST objects "$(svc after-null 10.96.100.55)" >/dev/null || xt_fail "control: create after-null"
+follow "the neighbour created after a slice with null endpoints answers" \
+	"after-null.demo.svc.$Z" A 10.96.100.55 "$t0"
+xt_expect "headless nginx.demo with null endpoints: NXDOMAIN" "$(xt_a "nginx.demo.svc.$Z")" \
+	NXDOMAIN
+xt_expect "a slice with null endpoints is not logged" "$(grep -c 'nginx-8pw2d' "$XT_DLOG")" 0
+ctl GET objects | jq -e '.items[] | select(.metadata.name == "nginx-8pw2d") |
+	.endpoints == null' >/dev/null && xt_ok "the fixture holds nginx-8pw2d with null endpoints" ||
+	xt_fail "the fixture's nginx-8pw2d has endpoints"
+t0=$(now_ms)
+ctl PUT objects "$(nginx_slice 2)" >/dev/null || xt_fail "control: scale nginx to 2"
+follow "headless nginx.demo scaled to 2 again" "nginx.demo.svc.$Z" A "$(seq_addrs 2)" "$t0"
 
 # ---- 401: the status says so, the last good data keeps answering ----
 TOKEN=$(cat "$FX/token")

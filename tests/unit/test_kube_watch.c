@@ -635,6 +635,28 @@ Test(kube_watch, stalled_watch_is_replaced_after_the_no_progress_timeout)
 	cr_assert(state_matches(res_svc, 1));
 }
 
+/* Two stalls "in a row" relist; a watch that delivered something in between breaks the row. */
+Test(kube_watch, a_watch_that_progressed_then_stalls_is_watched_again_not_relisted)
+{
+	static const char *const args[] = { "--bookmark-interval", "0", NULL };
+	struct kube_watch_opts o = fast;
+
+	o.no_progress_ms = 800;
+	fx_start("kubeconfig", args);
+	watch_start(res_svc, 1, &o);
+	PUMP_UNTIL(kube_watch_synced(w), 5000);
+	PUMP_UNTIL(stat_count("WATCH /api/v1/services") == 1, 3000);
+	ctl0("POST", "/stall", "{\"new\":false}");
+	svc_apply("default", "held-back", 1);
+	PUMP_UNTIL(sink.added == 1, 4000);	/* by the second watch: it made progress */
+	ctl0("POST", "/stall", "{\"new\":false}");
+	svc_apply("default", "held-back-too", 1);
+	PUMP_UNTIL(sink.added >= 2, 4000);
+	cr_assert_eq(stat_settled("WATCH /api/v1/services", 3), 3);
+	cr_assert_eq(sink.begins, 1, "a stall after progress re-watches, it does not relist");
+	cr_assert(state_matches(res_svc, 2));
+}
+
 Test(kube_watch, rotated_token_file_is_used_on_reconnect)
 {
 	char path[PATH_MAX + 16], tmp[PATH_MAX + 16], body[512];

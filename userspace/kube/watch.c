@@ -586,7 +586,8 @@ static void watch_done(struct res_state *s, CURLcode cc)
 
 	if (s->progress)
 		mark_healthy(s);
-	if (s->why != AB_STALL)
+	/* stalls in a row: a watch that received anything was not one */
+	if (s->why != AB_STALL || s->progress)
 		s->stalls = 0;
 	switch (s->why) {
 	case AB_EXPIRED:
@@ -804,8 +805,16 @@ struct kube_watch *kube_watch_new(struct kube_config *cfg, const struct kube_res
 		w->o.page_limit = KUBE_WATCH_PAGE_LIMIT;
 	if (!w->o.watch_timeout_sec)
 		w->o.watch_timeout_sec = KUBE_WATCH_TIMEOUT_SEC;
-	if (!w->o.no_progress_ms)
-		w->o.no_progress_ms = w->o.watch_timeout_sec * 1000 + KUBE_WATCH_PROGRESS_SLACK_MS;
+	if (!w->o.no_progress_ms) {
+		/* The server ends a watch at timeoutSeconds; a tenth more is its lateness. */
+		unsigned int t = w->o.watch_timeout_sec * 1000, slack = t / 10;
+
+		if (slack < KUBE_WATCH_PROGRESS_SLACK_MIN_MS)
+			slack = KUBE_WATCH_PROGRESS_SLACK_MIN_MS;
+		if (slack > KUBE_WATCH_PROGRESS_SLACK_MS)
+			slack = KUBE_WATCH_PROGRESS_SLACK_MS;
+		w->o.no_progress_ms = t + slack;
+	}
 	if (!w->o.backoff_min_ms)
 		w->o.backoff_min_ms = KUBE_WATCH_BACKOFF_MIN_MS;
 	if (!w->o.backoff_max_ms)

@@ -23,8 +23,8 @@
  *   401/403                                                       -> one log_err() line,
  *          kube_watch_status() names the code and the resource, retry after backoff
  *   nothing received for opts.no_progress_ms (not even a bookmark) -> abort, re-watch; a
- *          second stall in a row relists (a watch from an RV the server has not reached
- *          sends nothing at all, forever)
+ *          second stall in a row (the re-watch received nothing at all either) relists
+ *          (a watch from an RV the server has not reached sends nothing, forever)
  * Backoff is exponential with full jitter: the n-th consecutive failure waits a uniform random
  * time in [backoff_min_ms, min(backoff_max_ms, backoff_min_ms * 2^n)]; a list page or a
  * watch that delivered an event or bookmark resets it. What was delivered stays delivered:
@@ -53,7 +53,8 @@
 
 #define KUBE_WATCH_PAGE_LIMIT		500	/* items per list page (kubectl: 500) */
 #define KUBE_WATCH_TIMEOUT_SEC		300	/* a watch's timeoutSeconds */
-#define KUBE_WATCH_PROGRESS_SLACK_MS	30000	/* no-progress: timeout + this */
+#define KUBE_WATCH_PROGRESS_SLACK_MS	30000	/* no-progress: timeout + a tenth of it, */
+#define KUBE_WATCH_PROGRESS_SLACK_MIN_MS 2000	/* at least this, at most the above */
 #define KUBE_WATCH_BACKOFF_MIN_MS	200
 #define KUBE_WATCH_BACKOFF_MAX_MS	30000
 #define KUBE_WATCH_CONNECT_MS		10000	/* TCP + TLS connect timeout */
@@ -83,7 +84,9 @@ typedef void (*kube_event_fn)(void *ctx, const struct kube_resource *r, enum kub
 struct kube_watch_opts {
 	unsigned int page_limit;	/* list ?limit= */
 	unsigned int watch_timeout_sec;	/* watch ?timeoutSeconds= */
-	unsigned int no_progress_ms;	/* abort a request silent for this long */
+	unsigned int no_progress_ms;	/* abort a request silent for this long (default:
+					 * watch_timeout_sec + a tenth of it, clamped to
+					 * [PROGRESS_SLACK_MIN_MS, PROGRESS_SLACK_MS]) */
 	unsigned int backoff_min_ms;
 	unsigned int backoff_max_ms;
 	unsigned int connect_timeout_ms;
