@@ -87,7 +87,7 @@ Test(dns_query, udp_limit)
 }
 
 struct bad_case {
-	const char *name;
+	char name[48];		/* an array: params are copied to the test's process */
 	uint16_t flags, qd, an, ns, ar;
 	uint8_t extra[64];
 	size_t extra_len;
