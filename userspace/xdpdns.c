@@ -28,6 +28,7 @@
 #include "maps/writer.h"
 #include "userspace/kube/config.h"
 #include "userspace/kube/watch.h"
+#include "userspace/server/server.h"
 #include "userspace/util/log.h"
 #include "userspace/zone/publish.h"
 #include "userspace/zone/zone.h"
@@ -51,6 +52,7 @@ struct opts {
 	enum loader_mode mode;
 	unsigned int stale_after_s;
 	unsigned int watch_timeout_s;	/* 0: the watch engine's default */
+	unsigned int tcp_idle_s, tcp_max_conns;
 };
 
 static const char usage_text[] =
@@ -77,7 +79,7 @@ static const char usage_text[] =
 	"  -z, --zone ZONE               cluster domain (default cluster.local)\n"
 	"  -t, --ttl N                   record TTL and negative-caching TTL, 0..3600 (default 5)\n"
 	"  -P, --pods MODE               pod records: insecure, verified or disabled (default insecure)\n"
-	"  -p, --port N                  UDP port answered (default 53)\n"
+	"  -p, --port N                  UDP and TCP port answered (default 53)\n"
 	"  -m, --xdp-mode MODE           auto (native, else generic), native or generic (default auto)\n"
 	"  -d, --pin-dir DIR             bpffs directory of the pinned maps (default " XDPDNS_PIN_DIR_DEFAULT ")\n"
 	"  -r, --reverse-zone Z[,Z...]   reverse zones answered authoritatively (e.g. 96.10.in-addr.arpa);\n"
@@ -87,6 +89,8 @@ static const char usage_text[] =
 	"  -W, --watch-timeout SECONDS   with the API: watches ask to end after this long, 1..3600\n"
 	"                                (default 300); a watch or list silent for this plus a\n"
 	"                                tenth (2..30 s more) is replaced\n"
+	"  -T, --tcp-idle-timeout SECONDS  close idle TCP connections (default 10)\n"
+	"  -C, --tcp-max-conns N         open TCP connections at most (default 1024)\n"
 	"  -L, --log-level LEVEL         error, warn, info or debug (default info)\n"
 	"  -h, --help                    this text\n";
 
@@ -173,6 +177,8 @@ static int parse_opts(struct opts *o, int argc, char **argv)
 		{ "stale-after", required_argument, NULL, 's' },
 		{ "watch-timeout", required_argument, NULL, 'W' },
 		{ "log-level", required_argument, NULL, 'L' },
+		{ "tcp-idle-timeout", required_argument, NULL, 'T' },
+		{ "tcp-max-conns", required_argument, NULL, 'C' },
 		{ "help", no_argument, NULL, 'h' },
 		{},
 	};
@@ -182,8 +188,9 @@ static int parse_opts(struct opts *o, int argc, char **argv)
 
 	*o = (struct opts){ .zone = "cluster.local", .pin_dir = XDPDNS_PIN_DIR_DEFAULT, .ttl = 5,
 			    .pods = ZONE_PODS_INSECURE, .mode = LOADER_MODE_AUTO,
-			    .stale_after_s = 30 };
-	while ((c = getopt_long(argc, argv, "i:l:o:k:z:t:P:p:m:d:r:s:W:L:h", longopts,
+			    .stale_after_s = 30, .tcp_idle_s = SERVER_TCP_IDLE_MS / 1000,
+			    .tcp_max_conns = SERVER_TCP_MAX_CONNS };
+	while ((c = getopt_long(argc, argv, "i:l:o:k:z:t:P:p:m:d:r:s:W:L:T:C:h", longopts,
 				NULL)) != -1) {
 		err = 0;
 		switch (c) {
@@ -241,6 +248,16 @@ static int parse_opts(struct opts *o, int argc, char **argv)
 			err = parse_uint("--watch-timeout", optarg, 3600, &o->watch_timeout_s);
 			if (!err && !o->watch_timeout_s)
 				err = bad("--watch-timeout: 0 is not a timeout");
+			break;
+		case 'T':
+			err = parse_uint("--tcp-idle-timeout", optarg, 3600, &o->tcp_idle_s);
+			if (!err && !o->tcp_idle_s)
+				err = bad("--tcp-idle-timeout: 0 would close every connection");
+			break;
+		case 'C':
+			err = parse_uint("--tcp-max-conns", optarg, 1000000, &o->tcp_max_conns);
+			if (!err && !o->tcp_max_conns)
+				err = bad("--tcp-max-conns: 0 would refuse every connection");
 			break;
 		case 'L':
 			if (!strcmp(optarg, "error"))
@@ -347,6 +364,7 @@ out_free_zone:
  */
 struct sync {
 	struct zone *z;
+	struct server *srv;	/* reads z: zone_build() and the serial change under its lock */
 	bool dirty;		/* objects changed since the last build */
 	bool unbuilt;		/* the last build failed: the zone's names are not usable */
 	bool failing;		/* an event could not be applied (logged once until one is) */
@@ -440,17 +458,20 @@ static int sync_publish(struct sync *s, struct publish *p)
 	int err;
 
 	clock_gettime(CLOCK_MONOTONIC, &t0);
+	server_zone_lock(s->srv);
 	err = zone_build(s->z);
 	clock_gettime(CLOCK_MONOTONIC, &t1);
 	s->unbuilt = err;
 	if (err) {
+		server_zone_unlock(s->srv);
 		log_err("cannot build the zone: %s; the maps keep the previous one", strerror(-err));
 		return err;
 	}
 	log_debug("zone: %u objects, %u names, built in %.1f ms", zone_objects(s->z),
 		  zone_names(s->z),
 		  (t1.tv_sec - t0.tv_sec) * 1e3 + (t1.tv_nsec - t0.tv_nsec) / 1e6);
-	err = publish_zone(p, s->z, NULL);
+	err = publish_zone(p, s->z, NULL);	/* sets the serial the server reads */
+	server_zone_unlock(s->srv);
 	if (err) {
 		log_err("cannot publish the zone: %s; the maps keep the previous one",
 			strerror(-err));
@@ -506,18 +527,35 @@ static int signals_read(int sfd, bool *hup)
 	return stop;
 }
 
-static void reload_objects(const struct opts *o, struct publish *p, struct zone **z)
+static void reload_objects(const struct opts *o, struct publish *p, struct zone **z,
+			   struct server *srv)
 {
 	struct zone *nz = zone_compile(o);
 
 	/* A file that cannot be used now keeps the last good zone serving. */
 	if (nz && !publish_zone(p, nz, NULL)) {
+		server_zone_set(srv, nz);
 		zone_free(*z);
 		*z = nz;
 	} else {
 		log_warn("reload failed; still serving the previous objects");
 		zone_free(nz);
 	}
+}
+
+/* The slow-path server on the listen addresses, answering from z. NULL + errno (logged). */
+static struct server *server_start(const struct opts *o, struct zone *z)
+{
+	struct server_config sc = {
+		.v4 = o->mc.v4, .n_v4 = o->mc.n_v4, .v6 = o->mc.v6, .n_v6 = o->mc.n_v6,
+		.port = o->mc.port, .tcp_idle_ms = o->tcp_idle_s * 1000,
+		.tcp_max_conns = o->tcp_max_conns, .zone = z,
+	};
+	struct server *s = server_new(&sc);
+
+	if (!s)
+		log_err("cannot start the DNS server: %s", strerror(errno));
+	return s;
 }
 
 int main(int argc, char **argv)
@@ -529,6 +567,7 @@ int main(int argc, char **argv)
 	struct publish *p = NULL;
 	struct zone *z = NULL;
 	struct loader ld = {};
+	struct server *srv = NULL;
 	char status[KUBE_WATCH_STATUS_MAX] = "";
 	bool attached = false;
 	uint64_t next_tick = 0;
@@ -616,6 +655,12 @@ int main(int argc, char **argv)
 				log_err("cannot fill the maps: %s", strerror(-err));
 				goto out_free_publish;
 			}
+			srv = server_start(&o, z);
+			if (!srv) {
+				err = -errno;
+				goto out_free_publish;
+			}
+			sy.srv = srv;
 			err = attach_all(&ld, &o);
 			if (err)
 				goto out_detach;
@@ -649,7 +694,7 @@ int main(int argc, char **argv)
 			log_info("SIGHUP: nothing to reload, the zone follows the Kubernetes API "
 				 "(status: %s)", kube_watch_status(kw));
 		else if (hup && attached)
-			reload_objects(&o, p, &z);
+			reload_objects(&o, p, &z, srv);
 
 		if (kw) {
 			const char *st = kube_watch_status(kw);
@@ -686,6 +731,7 @@ int main(int argc, char **argv)
 
 out_detach:
 	loader_detach(&ld);
+	server_free(srv);
 out_free_publish:
 	publish_free(p);
 out_close_loader:

@@ -700,6 +700,42 @@ Test(zone, pods_insecure)
 	expect_enoent(zz, "1-2-3-4.default.pod." CL, A);
 	expect_enoent(zz, "nope.pod." CL, A);
 	expect_nxdomain(zz, "nope.svc." CL, A, CL);
+
+	/* ... which zone_answer_buf() answers (spec 2.7, CoreDNS insecure mode) */
+	zh_slow_path = true;
+	expect_answer(zz, "10-0-9-1.default.pod." CL, A,
+		      RRS("10-0-9-1.default.pod." CL ". 5 IN A 10.0.9.1"));
+	expect_answer(zz, "1-2-3-4.DEFAULT.pod." CL, A,
+		      RRS("1-2-3-4.DEFAULT.pod." CL ". 5 IN A 1.2.3.4"));
+	expect_answer(zz, "1-2-3-4.empty-ns.pod." CL, A,
+		      RRS("1-2-3-4.empty-ns.pod." CL ". 5 IN A 1.2.3.4"));
+	expect_answer(zz, "fd00-10-244--9-1.default.pod." CL, AAAA,
+		      RRS("fd00-10-244--9-1.default.pod." CL ". 5 IN AAAA fd00:10:244::9:1"));
+	expect_answer(zz, "fd00--1.default.pod." CL, AAAA,
+		      RRS("fd00--1.default.pod." CL ". 5 IN AAAA fd00::1"));
+	/* IPv4-mapped IPv6 is IPv4, as Go's To4() has it */
+	expect_answer(zz, "--ffff-102-304.default.pod." CL, A,
+		      RRS("--ffff-102-304.default.pod." CL ". 5 IN A 1.2.3.4"));
+	/* the other family and other types: the name exists */
+	expect_nodata(zz, "1-2-3-4.default.pod." CL, AAAA, CL);
+	expect_nodata(zz, "1-2-3-4.default.pod." CL, TXT, CL);
+	expect_nodata(zz, "fd00--1.default.pod." CL, A, CL);
+	/* no such namespace; not an address; a label too many or too few */
+	expect_nxdomain(zz, "1-2-3-4.nons.pod." CL, A, CL);
+	expect_nxdomain(zz, "1-2-3-400.default.pod." CL, A, CL);
+	expect_nxdomain(zz, "01-2-3-4.default.pod." CL, A, CL);
+	expect_nxdomain(zz, "1-2-3-4-5.default.pod." CL, A, CL);
+	/* four dashes are IPv6, even when they look like IPv4 to a human */
+	expect_answer(zz, "1-2-3--4.default.pod." CL, AAAA,
+		      RRS("1-2-3--4.default.pod." CL ". 5 IN AAAA 1:2:3::4"));
+	expect_nxdomain(zz, "web.default.pod." CL, A, CL);
+	expect_nxdomain(zz, "x.1-2-3-4.default.pod." CL, A, CL);
+	expect_nxdomain(zz, "nope.pod." CL, A, CL);
+	/* the existing names are unchanged */
+	expect_nodata(zz, "default.pod." CL, A, CL);
+	expect_nodata(zz, "pod." CL, A, CL);
+	zh_slow_path = false;
+
 	n = zone_project_zones(zz, zones, XDPDNS_MAX_ZONES);
 	cr_assert_eq(n, 3);
 	cr_assert_eq(zones[0].action, XDPDNS_ZONE_PASS);

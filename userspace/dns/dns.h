@@ -238,4 +238,60 @@ int dns_rr_target(const struct dns_parser *p, const struct dns_rr *rr, uint8_t *
 /* "A", "AAAA", ... for the types above, NULL for others. */
 const char *dns_type_name(uint16_t type);
 
+/* ---- queries and responses (the server's and the forwarder's side) ---- */
+
+#define DNS_OPCODE(flags)	(((flags) & DNS_FLAG_OPCODE_MASK) >> 11)
+#define DNS_OPCODE_QUERY	0
+#define DNS_RCODE_BADVERS	16	/* extended RCODE, RFC 6891 6.1.3: OPT TTL high byte 1 */
+#define DNS_OPT_LEN		11	/* an OPT RR without options */
+#define DNS_EDNS_DO		0x8000	/* in the 16 flag bits of the OPT TTL */
+
+/*
+ * A query as the server reads it. The question is the one question; the OPT fields are set
+ * when has_opt. q_end is the offset right after the question.
+ */
+struct dns_query {
+	struct dns_hdr hdr;
+	struct dns_question q;
+	size_t q_end;
+	bool has_opt;
+	uint8_t edns_version;
+	uint16_t edns_size;		/* the OPT CLASS: requestor's UDP payload size */
+	uint16_t edns_flags;		/* DNS_EDNS_DO ... */
+};
+
+/*
+ * Strict reading of a query (RFC 1035 4.1, RFC 6891 6.1.1). Returns:
+ *   0            a QUERY with one question, well-formed, q filled (edns_version may be > 0:
+ *                the caller answers BADVERS);
+ *   -ENOMSG      nothing to answer: shorter than a header, or QR=1 (a response);
+ *   -EOPNOTSUPP  an opcode other than QUERY (NOTIMP); q->hdr is filled;
+ *   -EBADMSG     FORMERR, q->hdr filled: QDCOUNT != 1, a bad name, records in the answer or
+ *                authority section, a malformed RR, an OPT that is not in the additional
+ *                section, not owned by the root, repeated, or with broken option framing,
+ *                or bytes after the last record. q->has_opt and the OPT fields are set
+ *                when the additional section held one good OPT before the error.
+ */
+int dns_query_parse(const uint8_t *msg, size_t len, struct dns_query *q);
+
+/* The UDP payload the client accepts (RFC 6891 6.2.5): 512 without EDNS, else its OPT size
+ * at least 512, and never more than our_max. */
+size_t dns_query_udp_limit(const struct dns_query *q, size_t our_max);
+
+/* Append an OPT without options: our UDP size, the extended RCODE's high 8 bits, version
+ * 0, flags (DNS_EDNS_DO copied by the caller). Does not touch the header's ARCOUNT. */
+int dns_write_opt(struct dns_writer *w, uint16_t udp_size, uint8_t ext_rcode_hi,
+		  uint16_t flags);
+
+/*
+ * Fit the response msg[0..len) into limit bytes, in place (RFC 1035 4.2.1, RFC 2181 9,
+ * RFC 6891 7): keeps the header, the question and as many whole records as fit in section
+ * order, then the OPT record of the additional section (moved to the end), and fixes the
+ * counts. TC is set when a record of the answer or authority section was left out (not for
+ * additional records alone, RFC 2181 9). Returns the new length (len when it fits already),
+ * -EBADMSG when msg cannot be parsed, -EMSGSIZE when not even the header, the question and
+ * the OPT fit in limit.
+ */
+int dns_msg_truncate(uint8_t *msg, size_t len, size_t limit);
+
 #endif

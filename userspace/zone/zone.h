@@ -121,6 +121,10 @@ struct zone_reply {
  * RRsets): renders the sections that follow the question into buf[0..cap). Entries that
  * only exist to make the fast path pass (CNAME owners for other types, names outside every
  * zone) come back with flags XDPDNS_ANS_PASS and len 0. -EMSGSIZE when cap is too small.
+ * It also answers what only the slow path can: with ZONE_PODS_INSECURE, every name below
+ * pod.<zone> (a-b-c-d.<ns>.pod.<zone> of an existing namespace: A or AAAA of the address it
+ * spells, NODATA for other types; NXDOMAIN for anything else), where zone_answer() and the
+ * fast path pass (-ENOENT).
  */
 int zone_answer_buf(const struct zone *z, const uint8_t *qname, size_t qname_len,
 		    uint16_t qtype, struct zone_reply *out, uint8_t *buf, size_t cap);

@@ -5,7 +5,9 @@
  * MNAME and RNAME point to the apex suffix inside the question; rdata names are stored
  * uncompressed and lower case. Rendering is on demand: the zone keeps records, not bytes.
  */
+#include <arpa/inet.h>
 #include <errno.h>
+#include <netinet/in.h>
 #include <string.h>
 
 #include "zone_internal.h"
@@ -78,9 +80,70 @@ static int render_node(const struct zone *z, const struct znode *n, uint16_t qty
 	return 0;
 }
 
-/* name: lower-case wire name, valid */
+/*
+ * The address a pod name's first label spells (spec 2.7, CoreDNS insecure mode): exactly three
+ * '-' and no "--" is IPv4 ("10-0-0-1"), anything else IPv6 with every '-' a ':'
+ * ("fd00--1"). An IPv4-mapped IPv6 address is IPv4, as Go's To4() makes it. Returns 4, 16, or
+ * 0 when the label is no address.
+ */
+static int pod_label_addr(const uint8_t *label, size_t len, uint8_t addr[16])
+{
+	char text[DNS_LABEL_MAX + 1];
+	unsigned int dashes = 0;
+	bool v4;
+
+	for (size_t i = 0; i < len; i++) {
+		text[i] = (char)label[i];
+		dashes += label[i] == '-';
+	}
+	text[len] = '\0';
+	v4 = dashes == 3 && !strstr(text, "--");
+	for (size_t i = 0; i < len; i++)
+		if (text[i] == '-')
+			text[i] = v4 ? '.' : ':';
+	if (v4)
+		return inet_pton(AF_INET, text, addr) == 1 ? 4 : 0;
+	if (inet_pton(AF_INET6, text, addr) != 1)
+		return 0;
+	if (IN6_IS_ADDR_V4MAPPED((struct in6_addr *)addr)) {
+		memmove(addr, addr + 12, 4);
+		return 4;
+	}
+	return 16;
+}
+
+/*
+ * Insecure pod records: <addr>.<ns>.pod.<zone> for an existing namespace answers A or AAAA with
+ * the address it spells, NODATA for other types; every other name below pod.<zone> that is
+ * no node is NXDOMAIN (spec 2.7). name is below the pod zone pzi and is no node.
+ */
+static int answer_pod(const struct zone *z, const uint8_t *name, size_t len, int pzi,
+		      uint16_t qtype, struct zone_reply *r, struct dns_writer *w)
+{
+	const struct zzone *pz = &z->zones[pzi];
+	int zi = zone_find(z, name, len, true), alen;
+	uint8_t addr[16];
+
+	if (zi < 0)
+		return -ENOENT;
+	if (dns_name_labels(name, len) != dns_name_labels(pz->name, pz->len) + 2 ||
+	    !zone_node_find(z, name + 1 + name[0], len - 1 - name[0]))
+		return render_negative(z, len, zi, DNS_RCODE_NXDOMAIN, r, w);
+	alen = pod_label_addr(name + 1, name[0], addr);
+	if (!alen)
+		return render_negative(z, len, zi, DNS_RCODE_NXDOMAIN, r, w);
+	if ((alen == 4 && qtype != DNS_TYPE_A) || (alen == 16 && qtype != DNS_TYPE_AAAA))
+		return render_negative(z, len, zi, DNS_RCODE_NOERROR, r, w);
+	if (dns_write_rr(w, DNS_OWNER_QNAME, qtype, DNS_CLASS_IN, z->ttl, addr, alen))
+		return -EMSGSIZE;
+	r->ancount = 1;
+	r->len = w->len;
+	return 0;
+}
+
+/* name: lower-case wire name, valid. synth: answer the names the slow path synthesises. */
 static int answer_lower(const struct zone *z, const uint8_t *name, size_t len, uint16_t qtype,
-			struct zone_reply *r, uint8_t *buf, size_t cap)
+			bool synth, struct zone_reply *r, uint8_t *buf, size_t cap)
 {
 	const struct znode *n = zone_node_find(z, name, len);
 	struct dns_writer w;
@@ -91,13 +154,15 @@ static int answer_lower(const struct zone *z, const uint8_t *name, size_t len, u
 	if (n)
 		return render_node(z, n, qtype, r, &w);
 	zi = zone_find(z, name, len, false);
+	if (zi >= 0 && synth && z->pods == ZONE_PODS_INSECURE && z->zones[zi].action == XDPDNS_ZONE_PASS)
+		return answer_pod(z, name, len, zi, qtype, r, &w);
 	if (zi < 0 || z->zones[zi].action != XDPDNS_ZONE_AUTH)
 		return -ENOENT;
 	return render_negative(z, len, zi, DNS_RCODE_NXDOMAIN, r, &w);
 }
 
-int zone_answer_buf(const struct zone *z, const uint8_t *qname, size_t qname_len,
-		    uint16_t qtype, struct zone_reply *out, uint8_t *buf, size_t cap)
+static int answer(const struct zone *z, const uint8_t *qname, size_t qname_len, uint16_t qtype,
+		  bool synth, struct zone_reply *out, uint8_t *buf, size_t cap)
 {
 	struct xdpdns_key_l key;
 	int err;
@@ -105,7 +170,13 @@ int zone_answer_buf(const struct zone *z, const uint8_t *qname, size_t qname_len
 	err = xdpdns_key_build(&key, qname, qname_len, qtype);	/* validates, lower-cases */
 	if (err)
 		return err;
-	return answer_lower(z, key.name, qname_len, qtype, out, buf, cap);
+	return answer_lower(z, key.name, qname_len, qtype, synth, out, buf, cap);
+}
+
+int zone_answer_buf(const struct zone *z, const uint8_t *qname, size_t qname_len,
+		    uint16_t qtype, struct zone_reply *out, uint8_t *buf, size_t cap)
+{
+	return answer(z, qname, qname_len, qtype, true, out, buf, cap);
 }
 
 static void answer_fill(struct xdpdns_answer *out, const struct zone_reply *r)
@@ -133,7 +204,7 @@ int zone_answer(const struct zone *z, const uint8_t *qname, size_t qname_len, ui
 	int err;
 
 	memset(out, 0, sizeof(*out));
-	err = zone_answer_buf(z, qname, qname_len, qtype, &r, out->data, sizeof(out->data));
+	err = answer(z, qname, qname_len, qtype, false, &r, out->data, sizeof(out->data));
 	if (err == -EMSGSIZE) {
 		answer_too_big(out);
 		return 0;
