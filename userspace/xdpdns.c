@@ -28,6 +28,7 @@
 #include "maps/writer.h"
 #include "userspace/kube/config.h"
 #include "userspace/kube/watch.h"
+#include "userspace/metrics/metrics.h"
 #include "userspace/util/log.h"
 #include "userspace/zone/publish.h"
 #include "userspace/zone/zone.h"
@@ -50,6 +51,7 @@ struct opts {
 	enum zone_pods_mode pods;
 	enum loader_mode mode;
 	unsigned int stale_after_s;
+	struct metrics_addr http;
 };
 
 static const char usage_text[] =
@@ -83,6 +85,8 @@ static const char usage_text[] =
 	"                                other PTR misses are passed to the slow path\n"
 	"  -s, --stale-after SECONDS     pass everything once the daemon's heartbeat is older (default 30;\n"
 	"                                0: never)\n"
+	"  -H, --http ADDR:PORT          /healthz, /readyz and /metrics over HTTP on IPv4:PORT\n"
+	"                                or [IPv6]:PORT ([::]:PORT: all addresses); off (default)\n"
 	"  -L, --log-level LEVEL         error, warn, info or debug (default info)\n"
 	"  -h, --help                    this text\n";
 
@@ -167,6 +171,7 @@ static int parse_opts(struct opts *o, int argc, char **argv)
 		{ "pin-dir", required_argument, NULL, 'd' },
 		{ "reverse-zone", required_argument, NULL, 'r' },
 		{ "stale-after", required_argument, NULL, 's' },
+		{ "http", required_argument, NULL, 'H' },
 		{ "log-level", required_argument, NULL, 'L' },
 		{ "help", no_argument, NULL, 'h' },
 		{},
@@ -178,7 +183,7 @@ static int parse_opts(struct opts *o, int argc, char **argv)
 	*o = (struct opts){ .zone = "cluster.local", .pin_dir = XDPDNS_PIN_DIR_DEFAULT, .ttl = 5,
 			    .pods = ZONE_PODS_INSECURE, .mode = LOADER_MODE_AUTO,
 			    .stale_after_s = 30 };
-	while ((c = getopt_long(argc, argv, "i:l:o:k:z:t:P:p:m:d:r:s:L:h", longopts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "i:l:o:k:z:t:P:p:m:d:r:s:H:L:h", longopts, NULL)) != -1) {
 		err = 0;
 		switch (c) {
 		case 'i':
@@ -231,6 +236,11 @@ static int parse_opts(struct opts *o, int argc, char **argv)
 		case 's':
 			err = parse_uint("--stale-after", optarg, 86400, &o->stale_after_s);
 			break;
+		case 'H':
+			if (metrics_addr_parse(optarg, &o->http))
+				err = bad("--http: '%s' is not IPv4:PORT, [IPv6]:PORT or off",
+					  optarg);
+			break;
 		case 'L':
 			if (!strcmp(optarg, "error"))
 				log_level_max = LOG_LVL_ERR;
@@ -272,6 +282,51 @@ static int parse_opts(struct opts *o, int argc, char **argv)
 	o->mc.edns_size = XDPDNS_EDNS_SIZE;
 	o->mc.stale_after_ns = (uint64_t)o->stale_after_s * 1000000000ULL;
 	return 0;
+}
+
+/* The HTTP endpoint's view of the daemon (metrics.h); the loop hands it over every turn. */
+static struct metrics_state mst;
+
+/* publish_zone(), timed and counted for /metrics. */
+static int publish_measured(struct publish *p, struct zone *z)
+{
+	struct timespec t0, t1;
+	int err;
+
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	err = publish_zone(p, z, NULL);
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	mst.publish_ns = (uint64_t)((t1.tv_sec - t0.tv_sec) * 1000000000LL +
+				    (t1.tv_nsec - t0.tv_nsec));
+	if (!err) {
+		mst.publishes++;
+		mst.publish_ok_ms = metrics_now_ms();
+	}
+	return err;
+}
+
+static void metrics_update(struct metrics_server *hs, const struct zone *z,
+			   const struct kube_watch *kw, const struct publish *p,
+			   unsigned long events, bool attached)
+{
+	if (!hs)
+		return;
+	mst.loop_ms = metrics_now_ms();
+	mst.attached = attached;
+	mst.kube = kw;
+	if (kw) {
+		mst.kube_refused = kube_watch_refused(kw);
+		mst.kube_unsynced = kube_watch_unsynced(kw);
+		snprintf(mst.kube_status, sizeof(mst.kube_status), "%s", kube_watch_status(kw));
+	}
+	mst.degraded = publish_degraded(p);
+	mst.kube_events = events;
+	mst.zone_objects = zone_objects(z);
+	mst.zone_skipped = zone_skipped(z);
+	mst.zone_names = zone_names(z);
+	mst.zone_entries = zone_entries(z);
+	mst.soa_serial = publish_serial(p);
+	metrics_server_publish(hs, &mst);
 }
 
 /* An empty zone with the configured name, TTL, pods mode, reverse zones and glue. NULL on
@@ -439,7 +494,7 @@ static int sync_publish(struct sync *s, struct publish *p)
 	log_debug("zone: %u objects, %u names, built in %.1f ms", zone_objects(s->z),
 		  zone_names(s->z),
 		  (t1.tv_sec - t0.tv_sec) * 1e3 + (t1.tv_nsec - t0.tv_nsec) / 1e6);
-	err = publish_zone(p, s->z, NULL);
+	err = publish_measured(p, s->z);
 	if (err) {
 		log_err("cannot publish the zone: %s; the maps keep the previous one",
 			strerror(-err));
@@ -500,7 +555,7 @@ static void reload_objects(const struct opts *o, struct publish *p, struct zone 
 	struct zone *nz = zone_compile(o);
 
 	/* A file that cannot be used now keeps the last good zone serving. */
-	if (nz && !publish_zone(p, nz, NULL)) {
+	if (nz && !publish_measured(p, nz)) {
 		zone_free(*z);
 		*z = nz;
 	} else {
@@ -515,6 +570,7 @@ int main(int argc, char **argv)
 	struct kube_watch *kw = NULL;
 	struct sync sy = {};
 	struct publish *p = NULL;
+	struct metrics_server *hs = NULL;
 	struct zone *z = NULL;
 	struct loader ld = {};
 	char status[KUBE_WATCH_STATUS_MAX] = "";
@@ -577,6 +633,17 @@ int main(int argc, char **argv)
 		log_err("cannot read the maps: %s", strerror(-err));
 		goto out_close_loader;
 	}
+	if (o.http.enabled) {
+		hs = metrics_server_start((const struct sockaddr *)&o.http.sa, o.http.len,
+					  metrics_counters_maps, &ld.maps);
+		if (!hs) {
+			err = -errno;
+			log_err("--http %s: cannot listen: %s", o.http.text, strerror(-err));
+			goto out_free_publish;
+		}
+		log_info("http: /healthz, /readyz and /metrics on %s", o.http.text);
+	}
+	metrics_update(hs, z, kw, p, sy.events, false);
 
 	for (;;) {
 		uint64_t now = now_ms();
@@ -595,7 +662,7 @@ int main(int argc, char **argv)
 				err = sync_publish(&sy, p);
 			} else {
 				/* Entries the maps refuse now are retried on every tick (publish.h). */
-				err = publish_zone(p, z, NULL);
+				err = publish_measured(p, z);
 			}
 			if (!err)
 				err = map_config_write(&ld.maps, &o.mc);
@@ -667,6 +734,7 @@ int main(int argc, char **argv)
 		} else if (!attached && now >= next_tick) {
 			next_tick = now + TICK_MS;
 		}
+		metrics_update(hs, z, kw, p, sy.events, attached);
 	}
 	log_info("%s: detaching", strsignal(sig));
 	err = 0;
@@ -674,6 +742,7 @@ int main(int argc, char **argv)
 out_detach:
 	loader_detach(&ld);
 out_free_publish:
+	metrics_server_stop(hs);	/* before the maps it reads are closed */
 	publish_free(p);
 out_close_loader:
 	/* A failed start leaves alone the pins an earlier instance may still answer from. */
