@@ -305,6 +305,7 @@ static int publish_measured(struct publish *p, struct zone *z)
 	return err;
 }
 
+/* Hand the loop's state to the HTTP endpoint (nothing when --http is off). */
 static void metrics_update(struct metrics_server *hs, const struct zone *z,
 			   const struct kube_watch *kw, const struct publish *p,
 			   unsigned long events, bool attached)
@@ -313,7 +314,7 @@ static void metrics_update(struct metrics_server *hs, const struct zone *z,
 		return;
 	mst.loop_ms = metrics_now_ms();
 	mst.attached = attached;
-	mst.kube = kw;
+	mst.kube = kw != NULL;
 	if (kw) {
 		mst.kube_refused = kube_watch_refused(kw);
 		mst.kube_unsynced = kube_watch_unsynced(kw);
