@@ -6,7 +6,7 @@ OUT		:= .output
 CLANG		?= clang-19
 BPFTOOL		?= bpftool
 CC		?= cc
-PKGS		:= libbpf libxdp json-c libcurl criterion ldns yaml-0.1
+PKGS		:= libbpf libxdp json-c libcurl criterion ldns yaml-0.1 libmicrohttpd
 CLANG_MIN	:= 15
 
 Q		= @
@@ -24,17 +24,17 @@ endif
 DEB_PKGS := clang-19 llvm-19 bpftool libbpf-dev libxdp-dev xdp-tools libjson-c-dev \
 	libcurl4-openssl-dev libcriterion-dev libldns-dev pkg-config libelf-dev zlib1g-dev \
 	iproute2 knot-dnsutils dnsutils python3-dnspython make gcc uthash-dev jq \
-	openssl curl python3-kubernetes libyaml-dev
+	openssl curl python3-kubernetes libyaml-dev libmicrohttpd-dev
 
 BPF_CFLAGS	:= -g -O2 --target=bpf -mcpu=v3 -Wall -Wextra -Werror -Wno-unused-parameter \
 		   -Imaps -Ibpf/lib -Ibpf -I/usr/include/$(shell uname -m)-linux-gnu
 CFLAGS		?= -O2 -g
 XCFLAGS		:= -std=c11 -D_GNU_SOURCE -Wall -Wextra -Werror -Wno-missing-field-initializers \
 		   -Imaps -I. -I$(OUT) -MMD -MP
-LDLIBS		:= -lxdp -lbpf -ljson-c -lcurl -lyaml -lelf -lz -lm -lpthread
+LDLIBS		:= -lxdp -lbpf -ljson-c -lcurl -lyaml -lmicrohttpd -lelf -lz -lm -lpthread
 
 LIB_SRCS	:= $(wildcard maps/*.c loader/*.c userspace/util/*.c userspace/dns/*.c \
-		     userspace/zone/*.c userspace/kube/*.c userspace/server/*.c)
+		     userspace/zone/*.c userspace/kube/*.c userspace/server/*.c userspace/metrics/*.c)
 LIB_OBJS	:= $(patsubst %.c,$(OUT)/%.o,$(LIB_SRCS))
 BIN_SRCS	:= userspace/xdpdns.c userspace/xdpdnsctl.c
 BINS		:= $(patsubst userspace/%.c,$(OUT)/%,$(BIN_SRCS))

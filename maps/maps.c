@@ -194,6 +194,21 @@ int maps_read_counter(const struct xdpdns_maps *m, unsigned int reason, uint64_t
 	return 0;
 }
 
+int maps_read_counters(const struct xdpdns_maps *m, uint64_t out[XDPDNS_R_MAX])
+{
+	int err;
+
+	for (unsigned int r = 0; r < XDPDNS_R_MAX; r++) {
+		out[r] = 0;
+		if (!xdpdns_reason_name(r))
+			continue;
+		err = maps_read_counter(m, r, &out[r]);
+		if (err)
+			return err;
+	}
+	return 0;
+}
+
 int maps_lookup_answer(const struct xdpdns_maps *m, const struct xdpdns_key_l *key,
 		       struct xdpdns_answer *out)
 {

@@ -84,6 +84,12 @@ void maps_close(struct xdpdns_maps *m);
 /* Sum one per-CPU counter over all CPUs. */
 int maps_read_counter(const struct xdpdns_maps *m, unsigned int reason, uint64_t *out);
 
+/*
+ * Every counter of maps/reasons.h summed over CPUs, indexed by reason; indices without a
+ * name are 0. 0, or the first failed lookup's -errno (out is then incomplete).
+ */
+int maps_read_counters(const struct xdpdns_maps *m, uint64_t out[XDPDNS_R_MAX]);
+
 /* Look up a question in the answer maps; -ENOENT when absent. */
 int maps_lookup_answer(const struct xdpdns_maps *m, const struct xdpdns_key_l *key,
 		       struct xdpdns_answer *out);

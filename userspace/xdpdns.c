@@ -29,6 +29,7 @@
 #include "userspace/kube/config.h"
 #include "userspace/kube/watch.h"
 #include "userspace/server/server.h"
+#include "userspace/metrics/metrics.h"
 #include "userspace/util/log.h"
 #include "userspace/zone/publish.h"
 #include "userspace/zone/zone.h"
@@ -53,6 +54,7 @@ struct opts {
 	unsigned int stale_after_s;
 	unsigned int watch_timeout_s;	/* 0: the watch engine's default */
 	unsigned int tcp_idle_s, tcp_max_conns;
+	struct metrics_addr http;
 };
 
 static const char usage_text[] =
@@ -91,6 +93,8 @@ static const char usage_text[] =
 	"                                tenth (2..30 s more) is replaced\n"
 	"  -T, --tcp-idle-timeout SECONDS  close idle TCP connections (default 10)\n"
 	"  -C, --tcp-max-conns N         open TCP connections at most (default 1024)\n"
+	"  -H, --http ADDR:PORT          /healthz, /readyz and /metrics over HTTP on IPv4:PORT\n"
+	"                                or [IPv6]:PORT ([::]:PORT: all addresses); off (default)\n"
 	"  -L, --log-level LEVEL         error, warn, info or debug (default info)\n"
 	"  -h, --help                    this text\n";
 
@@ -176,6 +180,7 @@ static int parse_opts(struct opts *o, int argc, char **argv)
 		{ "reverse-zone", required_argument, NULL, 'r' },
 		{ "stale-after", required_argument, NULL, 's' },
 		{ "watch-timeout", required_argument, NULL, 'W' },
+		{ "http", required_argument, NULL, 'H' },
 		{ "log-level", required_argument, NULL, 'L' },
 		{ "tcp-idle-timeout", required_argument, NULL, 'T' },
 		{ "tcp-max-conns", required_argument, NULL, 'C' },
@@ -190,7 +195,7 @@ static int parse_opts(struct opts *o, int argc, char **argv)
 			    .pods = ZONE_PODS_INSECURE, .mode = LOADER_MODE_AUTO,
 			    .stale_after_s = 30, .tcp_idle_s = SERVER_TCP_IDLE_MS / 1000,
 			    .tcp_max_conns = SERVER_TCP_MAX_CONNS };
-	while ((c = getopt_long(argc, argv, "i:l:o:k:z:t:P:p:m:d:r:s:W:L:T:C:h", longopts,
+	while ((c = getopt_long(argc, argv, "i:l:o:k:z:t:P:p:m:d:r:s:W:H:L:T:C:h", longopts,
 				NULL)) != -1) {
 		err = 0;
 		switch (c) {
@@ -259,6 +264,11 @@ static int parse_opts(struct opts *o, int argc, char **argv)
 			if (!err && !o->tcp_max_conns)
 				err = bad("--tcp-max-conns: 0 would refuse every connection");
 			break;
+		case 'H':
+			if (metrics_addr_parse(optarg, &o->http))
+				err = bad("--http: '%s' is not IPv4:PORT, [IPv6]:PORT or off",
+					  optarg);
+			break;
 		case 'L':
 			if (!strcmp(optarg, "error"))
 				log_level_max = LOG_LVL_ERR;
@@ -300,6 +310,52 @@ static int parse_opts(struct opts *o, int argc, char **argv)
 	o->mc.edns_size = XDPDNS_EDNS_SIZE;
 	o->mc.stale_after_ns = (uint64_t)o->stale_after_s * 1000000000ULL;
 	return 0;
+}
+
+/* The HTTP endpoint's view of the daemon (metrics.h); the loop hands it over every turn. */
+static struct metrics_state mst;
+
+/* publish_zone(), timed and counted for /metrics. */
+static int publish_measured(struct publish *p, struct zone *z)
+{
+	struct timespec t0, t1;
+	int err;
+
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	err = publish_zone(p, z, NULL);
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	mst.publish_ns = (uint64_t)((t1.tv_sec - t0.tv_sec) * 1000000000LL +
+				    (t1.tv_nsec - t0.tv_nsec));
+	if (!err) {
+		mst.publishes++;
+		mst.publish_ok_ms = metrics_now_ms();
+	}
+	return err;
+}
+
+/* Hand the loop's state to the HTTP endpoint (nothing when --http is off). */
+static void metrics_update(struct metrics_server *hs, const struct zone *z,
+			   const struct kube_watch *kw, const struct publish *p,
+			   unsigned long events, bool attached)
+{
+	if (!hs)
+		return;
+	mst.loop_ms = metrics_now_ms();
+	mst.attached = attached;
+	mst.kube = kw != NULL;
+	if (kw) {
+		mst.kube_refused = kube_watch_refused(kw);
+		mst.kube_unsynced = kube_watch_unsynced(kw);
+		snprintf(mst.kube_status, sizeof(mst.kube_status), "%s", kube_watch_status(kw));
+	}
+	mst.degraded = publish_degraded(p);
+	mst.kube_events = events;
+	mst.zone_objects = zone_objects(z);
+	mst.zone_skipped = zone_skipped(z);
+	mst.zone_names = zone_names(z);
+	mst.zone_entries = zone_entries(z);
+	mst.soa_serial = publish_serial(p);
+	metrics_server_publish(hs, &mst);
 }
 
 /* An empty zone with the configured name, TTL, pods mode, reverse zones and glue. NULL on
@@ -470,7 +526,7 @@ static int sync_publish(struct sync *s, struct publish *p)
 	log_debug("zone: %u objects, %u names, built in %.1f ms", zone_objects(s->z),
 		  zone_names(s->z),
 		  (t1.tv_sec - t0.tv_sec) * 1e3 + (t1.tv_nsec - t0.tv_nsec) / 1e6);
-	err = publish_zone(p, s->z, NULL);	/* sets the serial the server reads */
+	err = publish_measured(p, s->z);	/* sets the serial the server reads */
 	server_zone_unlock(s->srv);
 	if (err) {
 		log_err("cannot publish the zone: %s; the maps keep the previous one",
@@ -533,7 +589,7 @@ static void reload_objects(const struct opts *o, struct publish *p, struct zone 
 	struct zone *nz = zone_compile(o);
 
 	/* A file that cannot be used now keeps the last good zone serving. */
-	if (nz && !publish_zone(p, nz, NULL)) {
+	if (nz && !publish_measured(p, nz)) {
 		server_zone_set(srv, nz);
 		zone_free(*z);
 		*z = nz;
@@ -565,6 +621,7 @@ int main(int argc, char **argv)
 	struct kube_watch_opts wo = {};
 	struct sync sy = {};
 	struct publish *p = NULL;
+	struct metrics_server *hs = NULL;
 	struct zone *z = NULL;
 	struct loader ld = {};
 	struct server *srv = NULL;
@@ -629,6 +686,17 @@ int main(int argc, char **argv)
 		log_err("cannot read the maps: %s", strerror(-err));
 		goto out_close_loader;
 	}
+	if (o.http.enabled) {
+		hs = metrics_server_start((const struct sockaddr *)&o.http.sa, o.http.len,
+					  metrics_counters_maps, &ld.maps);
+		if (!hs) {
+			err = -errno;
+			log_err("--http %s: cannot listen: %s", o.http.text, strerror(-err));
+			goto out_free_publish;
+		}
+		log_info("http: /healthz, /readyz and /metrics on %s", o.http.text);
+	}
+	metrics_update(hs, z, kw, p, sy.events, false);
 
 	for (;;) {
 		uint64_t now = now_ms();
@@ -647,7 +715,7 @@ int main(int argc, char **argv)
 				err = sync_publish(&sy, p);
 			} else {
 				/* Entries the maps refuse now are retried on every tick (publish.h). */
-				err = publish_zone(p, z, NULL);
+				err = publish_measured(p, z);
 			}
 			if (!err)
 				err = map_config_write(&ld.maps, &o.mc);
@@ -725,6 +793,7 @@ int main(int argc, char **argv)
 		} else if (!attached && now >= next_tick) {
 			next_tick = now + TICK_MS;
 		}
+		metrics_update(hs, z, kw, p, sy.events, attached);
 	}
 	log_info("%s: detaching", strsignal(sig));
 	err = 0;
@@ -733,6 +802,7 @@ out_detach:
 	loader_detach(&ld);
 	server_free(srv);
 out_free_publish:
+	metrics_server_stop(hs);	/* before the maps it reads are closed */
 	publish_free(p);
 out_close_loader:
 	/* A failed start leaves alone the pins an earlier instance may still answer from. */

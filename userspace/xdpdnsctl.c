@@ -55,21 +55,18 @@ static void usage(FILE *f)
 
 static int cmd_stats(const struct xdpdns_maps *m)
 {
-	/* Every counter of maps/reasons.h, in value order, named by the same list. */
-	for (unsigned int r = 0; r < XDPDNS_R_MAX; r++) {
-		const char *name = xdpdns_reason_name(r);
-		uint64_t v;
-		int err;
+	uint64_t v[XDPDNS_R_MAX];
+	int err;
 
-		if (!name)
-			continue;
-		err = maps_read_counter(m, r, &v);
-		if (err) {
-			fprintf(stderr, "xdpdnsctl: reading counter %s: %s\n", name, strerror(-err));
-			return 1;
-		}
-		printf("%s %" PRIu64 "\n", name, v);
+	err = maps_read_counters(m, v);
+	if (err) {
+		fprintf(stderr, "xdpdnsctl: reading the counters: %s\n", strerror(-err));
+		return 1;
 	}
+	/* Every counter of maps/reasons.h, in value order, named by the same list. */
+	for (unsigned int r = 0; r < XDPDNS_R_MAX; r++)
+		if (xdpdns_reason_name(r))
+			printf("%s %" PRIu64 "\n", xdpdns_reason_name(r), v[r]);
 	return 0;
 }
 

@@ -19,7 +19,7 @@ xt_topology
 help=$("$XT_XDPDNS" --help 2>&1)
 xt_expect "--help exits 0" "$?" 0
 for f in --interface --listen --objects --zone --ttl --pods --port --xdp-mode --pin-dir \
-	--reverse-zone --stale-after --watch-timeout --log-level --help; do
+	--reverse-zone --stale-after --watch-timeout --http --log-level --help; do
 	grep -q -- "$f" <<<"$help" && xt_ok "--help lists $f" || xt_fail "--help does not list $f"
 done
 for v in insecure verified disabled auto native generic error warn info debug; do
@@ -87,6 +87,18 @@ xt_refused "unknown --xdp-mode" 'xdp-mode.*turbo|turbo.*xdp-mode' "${IF[@]}" "${
 	"${O[@]}" "${D[@]}" --xdp-mode turbo
 xt_refused "unknown --log-level" 'log-level.*loud|loud.*log-level' "${IF[@]}" "${L[@]}" \
 	"${O[@]}" "${D[@]}" --log-level loud
+xt_refused "--http without a port" "--http: '198\\.18\\.0\\.1'" "${IF[@]}" "${L[@]}" "${O[@]}" \
+	"${D[@]}" --http 198.18.0.1
+xt_refused "--http port 0" "--http: '198\\.18\\.0\\.1:0'" "${IF[@]}" "${L[@]}" "${O[@]}" "${D[@]}" \
+	--http 198.18.0.1:0
+xt_refused "--http IPv6 without brackets" "--http: 'fd00:198:18::1:9353'" "${IF[@]}" "${L[@]}" \
+	"${O[@]}" "${D[@]}" --http fd00:198:18::1:9353
+xt_refused "--http a name" "--http: 'localhost:9353'" "${IF[@]}" "${L[@]}" "${O[@]}" "${D[@]}" \
+	--http localhost:9353
+xt_refused "--http empty" "--http: ''" "${IF[@]}" "${L[@]}" "${O[@]}" "${D[@]}" --http ''
+# An address this namespace does not have: the bind fails, the message names the address.
+xt_refused "--http cannot bind" '198\.18\.0\.99:9353.*cannot listen.*assign' "${IF[@]}" "${L[@]}" \
+	"${O[@]}" "${D[@]}" --http 198.18.0.99:9353
 xt_refused "nonexistent interface" 'nosuchif0' --interface nosuchif0 "${L[@]}" "${O[@]}" \
 	"${D[@]}"
 xt_refused "unknown option" 'option|unrecognized|bogus' "${IF[@]}" "${L[@]}" "${O[@]}" \

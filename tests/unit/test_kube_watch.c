@@ -424,7 +424,9 @@ Test(kube_watch, paged_list_delivers_everything_between_relist_markers)
 	ctl0("POST", "/reset-stats", "{}");
 	watch_start(res_svc, 2, &fast);
 	cr_assert_str_eq(kube_watch_status(w), "syncing");
+	cr_assert_str_eq(kube_watch_unsynced(w), "Service");
 	PUMP_UNTIL(kube_watch_synced(w), 5000);
+	cr_assert_null(kube_watch_unsynced(w));
 	cr_assert_eq(sink.begins, 2);
 	cr_assert_eq(sink.ends, 2);
 	cr_assert_eq(sink.added, 26);
@@ -694,13 +696,16 @@ static void auth_failure_then_recovery(const char *deny, const char *allow, cons
 	watch_start(res_svc, 1, &fast);
 	PUMP_UNTIL(kube_watch_synced(w), 5000);
 	PUMP_UNTIL(stat_count("WATCH /api/v1/services") == 1, 3000);
+	cr_assert_not(kube_watch_refused(w));
 	snprintf(body, sizeof(body), deny, old_token);
 	ctl0("POST", "/tokens", body);
 	ctl0("POST", "/cut", "{\"how\":\"fin\",\"all\":true}");
 	PUMP_UNTIL(strstr(kube_watch_status(w), want), 3000);
 	cr_assert(strstr(kube_watch_status(w), "/api/v1/services"), "status: %s",
 		  kube_watch_status(w));
+	cr_assert(kube_watch_refused(w));
 	PUMP_UNTIL(stat_count(code_key) >= 3, 4000);	/* it keeps retrying, with backoff */
+	cr_assert(kube_watch_refused(w), "still refused between retries");
 	cr_assert_not_null(json_object_object_get(sink.store, "Service/default/kept"),
 			   "what was delivered is kept");
 	cr_assert_eq(sink.deleted, 0);
@@ -709,6 +714,7 @@ static void auth_failure_then_recovery(const char *deny, const char *allow, cons
 	svc_apply("default", "after", 2);
 	PUMP_UNTIL(sink.added == 2, 4000);
 	cr_assert_str_eq(kube_watch_status(w), "ok");
+	cr_assert_not(kube_watch_refused(w));
 	cr_assert(state_matches(res_svc, 1));
 }
 

@@ -766,6 +766,22 @@ const char *kube_watch_status(const struct kube_watch *w)
 	return kube_watch_synced(w) ? "ok" : "syncing";
 }
 
+bool kube_watch_refused(const struct kube_watch *w)
+{
+	for (unsigned int i = 0; i < w->n; i++)
+		if (w->res[i].auth_code)
+			return true;
+	return false;
+}
+
+const char *kube_watch_unsynced(const struct kube_watch *w)
+{
+	for (unsigned int i = 0; i < w->n; i++)
+		if (!w->res[i].listed)
+			return w->res[i].r->kind;
+	return NULL;
+}
+
 const char *kube_watch_resource_version(const struct kube_watch *w, unsigned int i)
 {
 	return i < w->n && w->res[i].rv ? w->res[i].rv : "";

@@ -126,6 +126,15 @@ bool kube_watch_synced(const struct kube_watch *w);
  */
 const char *kube_watch_status(const struct kube_watch *w);
 
+/*
+ * Some resource's last answer from the server was 401 or 403 and none has succeeded since:
+ * the credentials or RBAC are refused, and retrying will not help until someone fixes them.
+ */
+bool kube_watch_refused(const struct kube_watch *w);
+
+/* The kind of the first resource whose first full list is not complete; NULL when synced. */
+const char *kube_watch_unsynced(const struct kube_watch *w);
+
 /* Last resourceVersion seen for resource i ("" before the first list), for diagnostics. */
 const char *kube_watch_resource_version(const struct kube_watch *w, unsigned int i);
 
