@@ -15,7 +15,6 @@
 #endif
 
 #define WRITER_BATCH	256		/* entries per batch syscall */
-#define WRITER_CHUNK	(256 * 1024)	/* bytes per arena chunk; holds any entry */
 #define WRITER_SLOTS_MIN 1024		/* initial hash table size, a power of two */
 /* Keys an iteration may return before reconcile gives up: a hash map restarts from its first
  * key when the current one is deleted under it, which only another writer can cause. */
@@ -37,16 +36,6 @@ struct want {
 	uint8_t bytes[];	/* name[name_len], then data[len] */
 };
 
-/* Entries are carved from chunks and freed all at once by map_writer_reset(). */
-struct chunk {
-	struct chunk *next;
-	size_t used;
-	alignas(struct want) unsigned char mem[WRITER_CHUNK];
-};
-
-_Static_assert(sizeof(struct want) + XDPDNS_NAME_MAX + XDPDNS_ANSWER_MAX <= WRITER_CHUNK,
-	       "an entry must fit in a chunk");
-
 struct map_writer {
 	const struct map_ops *ops;
 	void *ctx;
@@ -54,7 +43,11 @@ struct map_writer {
 	struct want **slots;		/* open addressing, linear probing */
 	size_t n_slots;			/* a power of two, or 0 */
 	size_t count;
-	struct chunk *chunks;		/* newest first */
+	/* after a full commit: the keys added, replaced or removed since, for
+	 * map_writer_commit_changes() */
+	bool tracking;
+	struct xdpdns_key_l *touched;
+	size_t n_touched, touched_cap;
 	/* one batch: WRITER_BATCH keys of the class at hand, their values, insert or update */
 	uint8_t *keys;
 	struct xdpdns_answer *vals;
@@ -102,16 +95,14 @@ struct map_writer *map_writer_new_maps(const struct xdpdns_maps *m)
 
 void map_writer_reset(struct map_writer *w)
 {
-	while (w->chunks) {
-		struct chunk *next = w->chunks->next;
-
-		free(w->chunks);
-		w->chunks = next;
-	}
+	for (size_t i = 0; i < w->n_slots; i++)
+		free(w->slots[i]);
 	free(w->slots);
 	w->slots = NULL;
 	w->n_slots = 0;
 	w->count = 0;
+	w->tracking = false;
+	w->n_touched = 0;
 }
 
 void map_writer_free(struct map_writer *w)
@@ -119,6 +110,7 @@ void map_writer_free(struct map_writer *w)
 	if (!w)
 		return;
 	map_writer_reset(w);
+	free(w->touched);
 	free(w->stale);
 	free(w->vals);
 	free(w->keys);
@@ -180,24 +172,49 @@ static int slots_grow(struct map_writer *w)
 	return 0;
 }
 
-static struct want *want_alloc(struct map_writer *w, size_t size)
+/* Remove the entry of slot from the table (backward-shift deletion, linear probing). */
+static void slot_delete(struct map_writer *w, struct want **slot)
 {
-	struct chunk *c = w->chunks;
-	struct want *e;
+	size_t mask = w->n_slots - 1, i = (size_t)(slot - w->slots), j = i;
 
-	size = (size + alignof(struct want) - 1) & ~(alignof(struct want) - 1);
-	if (!c || WRITER_CHUNK - c->used < size) {
-		c = malloc(sizeof(*c));
-		if (!c)
-			return NULL;
-		c->used = 0;
-		c->next = w->chunks;
-		w->chunks = c;
+	w->slots[i] = NULL;
+	for (;;) {
+		struct want *e;
+		size_t home;
+
+		j = (j + 1) & mask;
+		e = w->slots[j];
+		if (!e)
+			return;
+		home = e->hash & mask;
+		/* e may move into the hole at i unless its home lies cyclically in (i, j] */
+		if (i <= j ? (home <= i || home > j) : (home <= i && home > j)) {
+			w->slots[i] = e;
+			w->slots[j] = NULL;
+			i = j;
+		}
 	}
-	e = (struct want *)(c->mem + c->used);
-	c->used += size;
-	return e;
 }
+
+static bool want_same(const struct want *e, const struct xdpdns_answer *val);
+
+static int touch(struct map_writer *w, const struct xdpdns_key_l *key)
+{
+	if (!w->tracking)
+		return 0;
+	if (w->n_touched == w->touched_cap) {
+		size_t cap = w->touched_cap ? 2 * w->touched_cap : 64;
+		struct xdpdns_key_l *v = realloc(w->touched, cap * sizeof(*v));
+
+		if (!v)
+			return -ENOMEM;
+		w->touched = v;
+		w->touched_cap = cap;
+	}
+	w->touched[w->n_touched++] = *key;
+	return 0;
+}
+
 
 int map_writer_add(struct map_writer *w, const struct xdpdns_key_l *key,
 		   const struct xdpdns_answer *val)
@@ -212,9 +229,15 @@ int map_writer_add(struct map_writer *w, const struct xdpdns_key_l *key,
 		return -ENOMEM;
 	hash = key_hash(key->qtype, key->name, name_len);
 	slot = slot_find(w, hash, key->qtype, key->name, name_len);
-	e = want_alloc(w, sizeof(*e) + name_len + val->len);
-	if (!e)
+	if (*slot && want_same(*slot, val))
+		return 0;
+	if (touch(w, key))
 		return -ENOMEM;
+	e = malloc(sizeof(*e) + name_len + val->len);
+	if (!e) {
+		w->n_touched -= w->tracking;
+		return -ENOMEM;
+	}
 	*e = (struct want){
 		.hash = hash,
 		.qtype = key->qtype,
@@ -232,8 +255,35 @@ int map_writer_add(struct map_writer *w, const struct xdpdns_key_l *key,
 	memcpy(e->bytes + name_len, val->data, val->len);
 	if (!*slot)
 		w->count++;
-	*slot = e;	/* a replaced entry's bytes stay in the arena until reset */
+	free(*slot);
+	*slot = e;
 	return 0;
+}
+
+int map_writer_remove(struct map_writer *w, const struct xdpdns_key_l *key)
+{
+	unsigned int name_len = xdpdns_key_name_len(key);
+	struct want **slot;
+	int err;
+
+	if (!w->n_slots || !name_len)
+		return 0;
+	slot = slot_find(w, key_hash(key->qtype, key->name, name_len), key->qtype, key->name,
+			 name_len);
+	if (!*slot)
+		return 0;
+	err = touch(w, key);
+	if (err)
+		return err;
+	free(*slot);
+	slot_delete(w, slot);
+	w->count--;
+	return 0;
+}
+
+int map_writer_remove_cb(void *ctx, const struct xdpdns_key_l *key)
+{
+	return map_writer_remove(ctx, key);
 }
 
 int map_writer_emit(void *ctx, const struct xdpdns_key_l *key, const struct xdpdns_answer *val)
@@ -469,7 +519,79 @@ static int reconcile(struct map_writer *w, bool dry, struct map_writer_stats *st
 
 int map_writer_commit(struct map_writer *w, struct map_writer_stats *st)
 {
-	return reconcile(w, false, st);
+	int err = reconcile(w, false, st);
+
+	/* failed elements are the caller's to retry with another full commit */
+	w->tracking = true;
+	w->n_touched = 0;
+	return err;
+}
+
+/* Write the touched keys of class c that are desired; delete the others. */
+static void class_changes(struct map_writer *w, enum xdpdns_key_class c, bool deletes,
+			  struct map_writer_stats *s, int *first)
+{
+	size_t key_size = xdpdns_key_size(c);
+	unsigned int n = 0;
+
+	for (size_t i = 0; i < w->n_touched; i++) {
+		const struct xdpdns_key_l *k = &w->touched[i];
+		unsigned int len = xdpdns_key_name_len(k);
+		struct want *e;
+
+		if (xdpdns_key_class(len) != c)
+			continue;
+		e = *slot_find(w, key_hash(k->qtype, k->name, len), k->qtype, k->name, len);
+		if (deletes && !e) {
+			unsigned int cnt = 1;
+			int err;
+
+			s->syscalls++;
+			err = w->ops->delete_batch(w->ctx, c, k, &cnt);
+			if (!err)
+				s->deleted++;
+			else if (err != -ENOENT) {	/* never written: nothing to delete */
+				fail_note(s, first, err);
+				s->failed++;
+			}
+		} else if (!deletes && e) {
+			want_key(e, w->keys + n * key_size, key_size);
+			want_answer(e, &w->vals[n]);
+			w->inserting[n] = false;
+			if (++n == WRITER_BATCH) {
+				batch_apply(w, c, w->keys, n, true, s, first);
+				n = 0;
+			}
+		}
+	}
+	if (n)
+		batch_apply(w, c, w->keys, n, true, s, first);
+}
+
+int map_writer_commit_changes(struct map_writer *w, struct map_writer_stats *st)
+{
+	struct map_writer_stats s = { .desired = w->count };
+	int first = 0;
+
+	if (!w->tracking)
+		return map_writer_commit(w, st);
+	if (w->n_slots) {
+		/* every write of every class before any delete, as in a full commit */
+		for (int c = 0; c < XDPDNS_CLASS_COUNT; c++)
+			class_changes(w, c, false, &s, &first);
+		for (int c = 0; c < XDPDNS_CLASS_COUNT; c++)
+			class_changes(w, c, true, &s, &first);
+	}
+	s.unchanged = s.desired - s.updated;
+	w->n_touched = 0;
+	if (st)
+		*st = s;
+	return first;
+}
+
+unsigned long map_writer_pending(const struct map_writer *w)
+{
+	return w->n_touched;
 }
 
 int map_writer_diff(struct map_writer *w, struct map_writer_stats *st)

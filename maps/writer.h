@@ -98,6 +98,20 @@ int map_writer_add(struct map_writer *w, const struct xdpdns_key_l *key,
 /* map_writer_add() shaped as zone_emit_fn: ctx is the struct map_writer. */
 int map_writer_emit(void *ctx, const struct xdpdns_key_l *key, const struct xdpdns_answer *val);
 
+/*
+ * Change the desired state by one entry after a commit: add/replace (map_writer_add(); an
+ * identical value is no change) or remove (map_writer_remove(), 0 also when absent;
+ * map_writer_remove_cb() is the same shaped as zone_remove_fn). After a full commit the
+ * writer notes every key so changed, and map_writer_commit_changes() writes only those
+ * (all writes, then the deletes), assuming the maps hold the last committed state: the
+ * cost of a change is its size, not the state's. map_writer_pending() counts the notes.
+ * Without a full commit since the last reset (nothing noted), map_writer_commit_changes()
+ * is map_writer_commit(). Stats count entries as a commit does (writes as updated).
+ */
+int map_writer_remove(struct map_writer *w, const struct xdpdns_key_l *key);
+int map_writer_remove_cb(void *ctx, const struct xdpdns_key_l *key);
+int map_writer_commit_changes(struct map_writer *w, struct map_writer_stats *st);
+unsigned long map_writer_pending(const struct map_writer *w);
 /* Forget the desired state (to collect the next one from scratch). */
 void map_writer_reset(struct map_writer *w);
 

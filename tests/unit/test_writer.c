@@ -1030,3 +1030,97 @@ Test(kernel, zone_table_in_place, .init = kernel_maps_create, .fini = kernel_map
 	cr_assert_eq(memcmp(zone_get(0).name, "\x07" "example", 8), 0);
 	cr_assert_eq(config_get().n_zones, 2);
 }
+
+/* After a full commit, a change writes only the keys it touched: no lookup, no iteration. */
+Test(writer, changes_write_only_what_changed)
+{
+	struct map_writer_stats st;
+	struct xdpdns_key_l k0 = key_of("e", 0, class_len[0], 1);
+	struct xdpdns_key_l k1 = key_of("e", 1, class_len[1], 1);
+	struct xdpdns_key_l k2 = key_of("e", 2, class_len[2], 1);
+	struct xdpdns_key_l knew = key_of("n", 7, class_len[0], 28);
+	struct xdpdns_answer changed = answer_of(1, 50), fresh = answer_of(0, 60), same;
+
+	/* before any full commit, changes are a full commit */
+	add_three(1);
+	cr_assert_eq(map_writer_pending(w), 0);
+	cr_assert_eq(map_writer_commit_changes(w, &st), 0);
+	cr_assert_eq(st.inserted, 3);
+	cr_assert_gt(fk.next_keys, 0, "a full commit sweeps");
+
+	same = answer_of(0, 1);
+	cr_assert_eq(map_writer_add(w, &k0, &same), 0);
+	cr_assert_eq(map_writer_pending(w), 0, "an identical value is no change");
+	cr_assert_eq(map_writer_add(w, &k1, &changed), 0);
+	cr_assert_eq(map_writer_remove(w, &k2), 0);
+	cr_assert_eq(map_writer_remove(w, &k2), 0, "absent: nothing to do");
+	cr_assert_eq(map_writer_add(w, &knew, &fresh), 0);
+	cr_assert_eq(map_writer_pending(w), 3);
+	cr_assert_eq(map_writer_count(w), 3);
+	fake_forget_calls();
+	fk.lookups = fk.next_keys = 0;
+	cr_assert_eq(map_writer_commit_changes(w, &st), 0);
+	cr_assert_eq(st.updated, 2);
+	cr_assert_eq(st.deleted, 1);
+	cr_assert_eq(st.failed, 0);
+	cr_assert_eq(fk.lookups + fk.next_keys, 0, "nothing read back");
+	/* writes (one batch per class written) before the delete */
+	cr_assert_eq(count_calls('U'), 2);
+	cr_assert_eq(count_calls('D'), 1);
+	cr_assert_eq(fk.log[fk.n_log - 1].op, 'D');
+	assert_holds(&k0, &same);
+	assert_holds(&k1, &changed);
+	assert_holds(&knew, &fresh);
+	cr_assert_null(fake_find(XDPDNS_CLASS_L, &k2));
+	cr_assert_eq(map_writer_pending(w), 0);
+
+	/* added and removed between two commits: never written, nothing to delete */
+	cr_assert_eq(map_writer_add(w, &k2, &changed), 0);
+	cr_assert_eq(map_writer_remove(w, &k2), 0);
+	fake_forget_calls();
+	cr_assert_eq(map_writer_commit_changes(w, &st), 0);
+	cr_assert_eq(st.failed + st.deleted + st.updated, 0);
+
+	/* the state is still exactly what a full commit finds */
+	cr_assert_eq(map_writer_diff(w, &st), 0);
+	cr_assert_eq(st.inserted + st.updated + st.deleted, 0);
+	cr_assert_eq(st.unchanged, 3);
+}
+
+/* Removing from the open-addressed table keeps every other key findable. */
+Test(writer, remove_keeps_the_table_whole)
+{
+	struct map_writer_stats st;
+	struct xdpdns_answer a = answer_of(0, 9);
+
+	for (unsigned int i = 0; i < 3000; i++) {
+		struct xdpdns_key_l k = key_of("r", i, class_len[i % 3], 1);
+
+		cr_assert_eq(map_writer_add(w, &k, &a), 0);
+	}
+	cr_assert_eq(map_writer_commit(w, &st), 0);
+	for (unsigned int i = 0; i < 3000; i += 3) {
+		struct xdpdns_key_l k = key_of("r", i, class_len[i % 3], 1);
+
+		cr_assert_eq(map_writer_remove(w, &k), 0);
+	}
+	cr_assert_eq(map_writer_count(w), 2000);
+	cr_assert_eq(map_writer_pending(w), 1000);
+	/* every key left is found: adding it again with its value changes nothing */
+	for (unsigned int i = 0; i < 3000; i++) {
+		struct xdpdns_key_l k = key_of("r", i, class_len[i % 3], 1);
+
+		if (i % 3)
+			cr_assert_eq(map_writer_add(w, &k, &a), 0);
+	}
+	cr_assert_eq(map_writer_pending(w), 1000, "a key left became unfindable");
+	cr_assert_eq(map_writer_count(w), 2000);
+	cr_assert_eq(map_writer_commit_changes(w, &st), 0);
+	cr_assert_eq(st.deleted, 1000);
+	for (unsigned int i = 0; i < 3000; i++) {
+		struct xdpdns_key_l k = key_of("r", i, class_len[i % 3], 1);
+
+		cr_assert_eq(fake_find(xdpdns_key_class(class_len[i % 3]), &k) != NULL, i % 3 != 0,
+			     "key %u", i);
+	}
+}

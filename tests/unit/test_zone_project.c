@@ -623,3 +623,202 @@ Test(zone_scale, ten_thousand_services_hundred_thousand_endpoints, .timeout = 12
 		      RRS("pod-3.svc-00009.ns.svc." CL ". 5 IN A 10.128.0.94"));
 	zone_free(z);
 }
+
+/* ---- incremental builds ---- */
+
+/* The maps as zone_project_changes() keeps them: a set of entries. */
+static struct entry *mirror_find(struct collect *m, const struct xdpdns_key_l *key)
+{
+	for (size_t i = 0; i < m->n; i++)
+		if (!memcmp(&m->e[i].key, key, sizeof(*key)))
+			return &m->e[i];
+	return NULL;
+}
+
+static int mirror_emit(void *ctx, const struct xdpdns_key_l *key, const struct xdpdns_answer *val)
+{
+	struct collect *m = ctx;
+	struct entry *e = mirror_find(m, key);
+
+	if (e) {
+		e->val = *val;
+		return 0;
+	}
+	return collect_emit(ctx, key, val);
+}
+
+static int mirror_remove(void *ctx, const struct xdpdns_key_l *key)
+{
+	struct collect *m = ctx;
+	struct entry *e = mirror_find(m, key);
+
+	if (e)
+		*e = m->e[--m->n];
+	return 0;
+}
+
+/* Change an object the way the API would: a new address, an endpoint (not) ready. */
+static struct json_object *mutate(struct json_object *item, unsigned int r)
+{
+	struct json_object *o = NULL, *spec, *v, *eps;
+	const char *kind;
+	char ip[32];
+
+	cr_assert_eq(json_object_deep_copy(item, &o, NULL), 0);
+	kind = json_object_get_string(json_object_object_get(o, "kind"));
+	snprintf(ip, sizeof(ip), "10.96.%u.%u", r % 3, 1 + r % 250);
+	if (!strcmp(kind, "Service") && json_object_object_get_ex(o, "spec", &spec) &&
+	    json_object_object_get_ex(spec, "clusterIP", &v) &&
+	    strchr(json_object_get_string(v), '.')) {
+		json_object_object_add(spec, "clusterIP", json_object_new_string(ip));
+		json_object_object_del(spec, "clusterIPs");
+	} else if (!strcmp(kind, "EndpointSlice") && json_object_object_get_ex(o, "endpoints", &eps) &&
+		   json_object_is_type(eps, json_type_array) && json_object_array_length(eps)) {
+		struct json_object *ep = json_object_array_get_idx(eps, r % json_object_array_length(eps));
+		struct json_object *cond = json_object_new_object();
+
+		json_object_object_add(cond, "ready", json_object_new_boolean(r & 1));
+		json_object_object_add(ep, "conditions", cond);
+	}
+	return o;
+}
+
+/* The objects as the API holds them now: JSON by "kind/ns/name". */
+struct state {
+	char key[300][256];
+	struct json_object *obj[300];
+	size_t n;
+};
+
+static void state_set(struct state *st, const char *key, struct json_object *o)
+{
+	size_t i;
+
+	for (i = 0; i < st->n && strcmp(st->key[i], key); i++)
+		;
+	if (i == st->n) {
+		if (!o)
+			return;
+		cr_assert_lt(st->n, 300);
+		snprintf(st->key[st->n++], sizeof(st->key[0]), "%s", key);
+	} else {
+		json_object_put(st->obj[i]);
+	}
+	if (o) {
+		st->obj[i] = json_object_get(o);
+		return;
+	}
+	st->n--;
+	memcpy(st->key[i], st->key[st->n], sizeof(st->key[0]));
+	st->obj[i] = st->obj[st->n];
+}
+
+/*
+ * After random changes (objects deleted, loaded again, changed; several per build), the
+ * incremental zone's entries, kept only through zone_project_changes(), are exactly what a
+ * zone built at once from the same objects projects in full.
+ */
+Test(zone_project, incremental_matches_a_full_build)
+{
+	const char *slash = strrchr(__FILE__, '/');
+	char path[PATH_MAX], key[256];
+	struct json_object *list, *items;
+	struct zone *z = zone_make(ZONE_PODS_VERIFIED, rz10, 5);
+	struct collect mirror = { 0 };
+	static struct state st;
+	unsigned int seed = 12345, checks = 0;
+	size_t n_items;
+
+	snprintf(path, sizeof(path), "%.*s/../../deploy/examples/demo-objects.json",
+		 (int)(slash - __FILE__), __FILE__);
+	list = json_object_from_file(path);
+	cr_assert_not_null(list);
+	cr_assert(json_object_object_get_ex(list, "items", &items));
+	n_items = json_object_array_length(items);
+	for (size_t i = 0; i < n_items; i++) {
+		struct json_object *it = json_object_array_get_idx(items, i);
+
+		cr_assert_eq(zone_load_json(z, it), 0);
+	}
+	cr_assert_eq(zone_build(z), 0);
+	cr_assert_eq(zone_project_changes(z, mirror_emit, mirror_remove, &mirror), 0);
+	zone_changes_clear(z);
+	cr_assert_eq(mirror.n, zone_entries(z));
+	for (size_t i = 0; i < n_items; i++) {
+		struct json_object *it = json_object_array_get_idx(items, i);
+		struct json_object *m = json_object_object_get(it, "metadata");
+		const char *ns = json_object_get_string(json_object_object_get(m, "namespace"));
+
+		snprintf(key, sizeof(key), "%s/%s/%s",
+			 json_object_get_string(json_object_object_get(it, "kind")), ns ? ns : "",
+			 json_object_get_string(json_object_object_get(m, "name")));
+		state_set(&st, key, it);
+	}
+
+	for (int step = 0; step < 300; step++) {
+		int n_ops = 1 + rand_r(&seed) % 4;
+
+		for (int k = 0; k < n_ops; k++) {
+			unsigned int r = (unsigned int)rand_r(&seed);
+			struct json_object *item = json_object_array_get_idx(items, r % n_items);
+			struct json_object *meta = json_object_object_get(item, "metadata");
+			const char *kind = json_object_get_string(json_object_object_get(item, "kind"));
+			const char *ns = json_object_get_string(json_object_object_get(meta, "namespace"));
+			const char *name = json_object_get_string(json_object_object_get(meta, "name"));
+			struct json_object *o;
+
+			snprintf(key, sizeof(key), "%s/%s/%s", kind, ns ? ns : "", name);
+			switch ((r >> 8) % 3) {
+			case 0:
+				zone_delete(z, kind, ns ? ns : "", name);
+				state_set(&st, key, NULL);
+				break;
+			case 1:
+				cr_assert_eq(zone_load_json(z, item), 0);
+				state_set(&st, key, item);
+				break;
+			default:
+				o = mutate(item, r >> 12);
+				cr_assert_eq(zone_load_json(z, o), 0);
+				state_set(&st, key, o);
+				json_object_put(o);
+			}
+		}
+		cr_assert_eq(zone_build(z), 0);
+		if (step % 7 == 0)	/* the serial moves too, now and then */
+			cr_assert_eq(zone_serial_set(z, zone_serial(z) + 1), 0);
+		cr_assert_eq(zone_project_changes(z, mirror_emit, mirror_remove, &mirror), 0);
+		zone_changes_clear(z);
+		if (step % 5 && step != 299)
+			continue;
+
+		/* the same objects, built at once */
+		struct zone *ref = zone_make(ZONE_PODS_VERIFIED, rz10, 5);
+		struct collect full = { 0 };
+
+		zone_serial_set(ref, zone_serial(z));
+		for (size_t i = 0; i < st.n; i++)
+			cr_assert_eq(zone_load_json(ref, st.obj[i]), 0);
+		cr_assert_eq(zone_build(ref), 0);
+		cr_assert_eq(zone_project(ref, collect_emit, &full), 0);
+		cr_assert_eq(zone_names(z), zone_names(ref), "step %d", step);
+		cr_assert_eq(zone_entries(z), zone_entries(ref), "step %d", step);
+		cr_assert_eq(mirror.n, full.n, "step %d: %zu entries kept, %zu built", step,
+			     mirror.n, full.n);
+		qsort(mirror.e, mirror.n, sizeof(*mirror.e), key_cmp);
+		qsort(full.e, full.n, sizeof(*full.e), key_cmp);
+		for (size_t i = 0; i < full.n; i++)
+			cr_assert_eq(memcmp(&mirror.e[i], &full.e[i], sizeof(full.e[i])), 0,
+				     "step %d: entry %s/%u differs", step, full.e[i].key.name + 1,
+				     ntohs(full.e[i].key.qtype));
+		checks++;
+		free(full.e);
+		zone_free(ref);
+	}
+	cr_assert_eq(checks, 61);
+	for (size_t i = 0; i < st.n; i++)
+		json_object_put(st.obj[i]);
+	json_object_put(list);
+	free(mirror.e);
+	zone_free(z);
+}

@@ -145,7 +145,7 @@ static void state_set(struct publish *p, enum publish_state state, int err,
  * desired entry is in the maps, else every zone with XDPDNS_ZONE_PASS. The order matters
  * only for names new in this commit: before it they had no entry either.
  */
-static int apply(struct publish *p, struct map_writer_stats *s)
+static int apply(struct publish *p, bool changes, struct map_writer_stats *s)
 {
 	struct xdpdns_zone zones[XDPDNS_MAX_ZONES];
 	enum publish_state state;
@@ -155,7 +155,7 @@ static int apply(struct publish *p, struct map_writer_stats *s)
 	/* Entries name their zone by its slot: a table with other slots stops serving first. */
 	table_err = p->n_zones < 0 ? p->n_zones :
 		    map_zones_prepare(p->maps, zones, (unsigned int)p->n_zones);
-	err = map_writer_commit(p->w, s);
+	err = changes ? map_writer_commit_changes(p->w, s) : map_writer_commit(p->w, s);
 	if (!table_err) {
 		for (int i = 0; s->unwritten && i < p->n_zones; i++)
 			zones[i].action = XDPDNS_ZONE_PASS;
@@ -178,13 +178,65 @@ static void restore(struct publish *p)
 	p->reproject = p->cur && project(p, p->cur);
 }
 
+static double ms_since(const struct timespec *t0)
+{
+	struct timespec t1;
+
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	return (t1.tv_sec - t0->tv_sec) * 1e3 + (t1.tv_nsec - t0->tv_nsec) / 1e6;
+}
+
+/*
+ * The published zone changed (zone_build() noted which names): write what those names'
+ * entries became, a new serial if any did, and the zone table. A failure falls back to a
+ * full projection at the next retry.
+ */
+static int publish_changes(struct publish *p, struct zone *z, struct map_writer_stats *st)
+{
+	struct map_writer_stats s = { 0 };
+	uint32_t serial = p->serial;
+	struct timespec t0;
+	int err;
+
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	err = zone_project_changes(z, map_writer_emit, map_writer_remove_cb, p->w);
+	if (!err && map_writer_pending(p->w)) {
+		/* something changed: a new serial, in the apexes' SOA answers and the table */
+		serial = serial_next(serial);
+		err = zone_serial_set(z, serial);
+		if (!err)
+			err = zone_project_changes(z, map_writer_emit, map_writer_remove_cb, p->w);
+	}
+	zone_changes_clear(z);
+	if (err) {
+		zone_serial_set(z, p->serial);
+		p->reproject = true;
+		p->state = PUBLISH_INCOMPLETE;
+		log_err("maps: cannot collect the zone's changes: %s; projecting it all again",
+			strerror(-err));
+		return 0;	/* z stays current; publish_retry() projects it in full */
+	}
+	if (!map_writer_pending(p->w))
+		goto out_stats;
+	p->serial = serial;
+	apply(p, true, &s);
+	log_debug("maps: %lu entries written, %lu deleted, %lu failed, serial %u, %.1f ms",
+		  s.updated, s.deleted, s.failed, serial, ms_since(&t0));
+out_stats:
+	if (st)
+		*st = s;
+	return 0;
+}
+
 int publish_zone(struct publish *p, struct zone *z, struct map_writer_stats *st)
 {
 	struct map_writer_stats s, diff;
 	uint32_t serial = p->serial;
-	struct timespec t0, t1;
+	struct timespec t0;
 	int err;
 
+	if (z == p->cur && p->state == PUBLISH_OK && !p->reproject)
+		return publish_changes(p, z, st);
 	clock_gettime(CLOCK_MONOTONIC, &t0);
 	zone_serial_set(z, serial);
 	err = project(p, z);
@@ -200,17 +252,16 @@ int publish_zone(struct publish *p, struct zone *z, struct map_writer_stats *st)
 		if (err)
 			goto out_restore;
 	}
+	zone_changes_clear(z);	/* the full projection covers them */
 	p->cur = z;
 	p->serial = serial;
 	p->serial_used = true;
 	p->reproject = false;
-	apply(p, &s);
-	clock_gettime(CLOCK_MONOTONIC, &t1);
+	apply(p, false, &s);
 	log_info("maps: %lu entries (%lu inserted, %lu updated, %lu deleted, %lu unchanged, "
 		 "%lu failed), %d zones, serial %u, %.1f ms",
 		 s.desired, s.inserted, s.updated, s.deleted, s.unchanged, s.failed, p->n_zones,
-		 serial,
-		 (t1.tv_sec - t0.tv_sec) * 1e3 + (t1.tv_nsec - t0.tv_nsec) / 1e6);
+		 serial, ms_since(&t0));
 	if (st)
 		*st = s;
 	return 0;
@@ -233,7 +284,7 @@ int publish_retry(struct publish *p, struct map_writer_stats *st)
 			goto out_stats;
 		p->reproject = false;
 	}
-	err = apply(p, &s);
+	err = apply(p, false, &s);
 out_stats:
 	if (st)
 		*st = s;

@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
-/* zone_new()/zone_free(), the config, the arena and the zone lookups. */
+/* zone_new()/zone_free(), the config and the zone lookups. */
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -9,52 +9,6 @@
 #include "zone_internal.h"
 
 _Thread_local int zone_hash_oom;
-
-/* ---- arena ---- */
-
-#define ZONE_ARENA_CHUNK	(1u << 20)
-
-struct zone_arena_chunk {
-	struct zone_arena_chunk *next;
-	size_t size;			/* bytes of data[] */
-	_Alignas(8) uint8_t data[];
-};
-
-void *zone_arena_alloc(struct zone_arena *a, size_t size)
-{
-	struct zone_arena_chunk *c = a->head;
-	void *p;
-
-	size = (size + 7) & ~(size_t)7;
-	if (!c || c->size - a->used < size) {
-		size_t csize = size > ZONE_ARENA_CHUNK ? size : ZONE_ARENA_CHUNK;
-
-		c = malloc(sizeof(*c) + csize);
-		if (!c) {
-			errno = ENOMEM;
-			return NULL;
-		}
-		c->size = csize;
-		c->next = a->head;
-		a->head = c;
-		a->used = 0;
-		a->total += csize;
-	}
-	p = c->data + a->used;
-	a->used += size;
-	return p;
-}
-
-void zone_arena_reset(struct zone_arena *a)
-{
-	struct zone_arena_chunk *c = a->head, *next;
-
-	for (; c; c = next) {
-		next = c->next;
-		free(c);
-	}
-	memset(a, 0, sizeof(*a));
-}
 
 /* ---- lookups ---- */
 
@@ -277,8 +231,7 @@ void zone_free(struct zone *z)
 		HASH_DEL(z->objs, o);
 		zobj_free(o);
 	}
-	HASH_CLEAR(hh, z->names);
-	zone_arena_reset(&z->arena);
+	zone_units_free(z);
 	free(z);
 }
 
@@ -307,7 +260,19 @@ uint32_t zone_serial(const struct zone *z)
 	return z->serial;
 }
 
-void zone_serial_set(struct zone *z, uint32_t serial)
+int zone_serial_set(struct zone *z, uint32_t serial)
 {
+	int err = 0;
+
+	if (serial == z->serial)
+		return 0;
 	z->serial = serial;
+	/* The SOA answers of the apexes change; the negative answers take the zone table's. */
+	for (unsigned int i = 0; !err && i < z->n_zones; i++) {
+		struct znode *n = zone_node_find(z, z->zones[i].name, z->zones[i].len);
+
+		if (n && (n->flags & ZNODE_APEX))
+			err = zone_node_changed(z, n);
+	}
+	return err;
 }

@@ -22,6 +22,7 @@
 #ifndef XDPDNS_ZONE_H
 #define XDPDNS_ZONE_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -82,9 +83,15 @@ int zone_sweep(struct zone *z, const char *kind);
 unsigned int zone_skipped(const struct zone *z);	/* objects skipped so far */
 unsigned int zone_objects(const struct zone *z);	/* objects loaded now */
 
-/* Build (or rebuild) the records from the objects loaded: 0 or -ENOMEM. Until the first
- * build the zone holds only what the config implies (apexes, NS, dns-version). */
+/*
+ * Bring the records up to date with the objects loaded: only what the objects changed since
+ * the last build is built again (a Service with its EndpointSlices, a namespace, a pod), so
+ * a change costs what it touches, not the size of the zone. 0, or -ENOMEM: what could not
+ * be built is left out and built again at the next call. zone_new() builds what the config
+ * implies (apexes, NS, dns-version).
+ */
 int zone_build(struct zone *z);
+
 /* Names of the last build, and the map entries zone_project() emits for them (one existence
  * entry per name plus one per (name, type) with records). */
 unsigned int zone_names(const struct zone *z);
@@ -93,7 +100,8 @@ unsigned int zone_entries(const struct zone *z);
 /* The SOA serial (zone_config.serial until set). Every SOA is rendered when asked for, so a
  * new serial shows in the next zone_answer() / zone_project() without a rebuild. */
 uint32_t zone_serial(const struct zone *z);
-void zone_serial_set(struct zone *z, uint32_t serial);
+/* 0, or -ENOMEM when the apexes' SOA answers could not be noted as changed. */
+int zone_serial_set(struct zone *z, uint32_t serial);
 
 /*
  * The answer the fast path must give for (wire name, qtype), in the layout of the maps'
@@ -140,6 +148,21 @@ int zone_answer_buf(const struct zone *z, const uint8_t *qname, size_t qname_len
 typedef int (*zone_emit_fn)(void *ctx, const struct xdpdns_key_l *key,
 			    const struct xdpdns_answer *val);
 int zone_project(const struct zone *z, zone_emit_fn emit, void *ctx);
+
+/*
+ * Changes for the maps. Every build, and zone_serial_set(), notes the names whose entries
+ * may have changed (a new zone: every name). zone_project_changes() emits every entry of
+ * each such name that exists (emit, as zone_project()) and remove(ctx, key) for each entry
+ * such a name had and no longer has (a type it lost, or every entry of a name gone); both
+ * may report entries that did not change. zone_changes_clear() forgets the notes: call it
+ * once the maps have them (zone_project() also covers them). Stops at and returns the first
+ * non-zero callback value.
+ */
+typedef int (*zone_remove_fn)(void *ctx, const struct xdpdns_key_l *key);
+int zone_project_changes(const struct zone *z, zone_emit_fn emit, zone_remove_fn remove,
+			 void *ctx);
+bool zone_changed(const struct zone *z);
+void zone_changes_clear(struct zone *z);
 
 /* The zone table for xdpdns_zones, longest name first; returns the count (<= max and
  * <= XDPDNS_MAX_ZONES) or -errno (-ENOSPC when max is too small). */

@@ -6,8 +6,8 @@
  *  - objects (struct zobj): what the Kubernetes objects say, already validated and
  *    lower-cased, keyed by "Kind/namespace/name" so watch events can replace one;
  *  - names (struct znode): the built zone, one node per existing name (lower-case wire
- *    name), each with its records (struct zrr) sorted by type, rank and rdata. Nodes and
- *    records live in an arena that zone_build() drops and refills.
+ *    name), each with its records (struct zrr) sorted by type, rank and rdata, built
+ *    incrementally from units (below).
  * Hash tables are uthash (Debian uthash-dev), built with HASH_NONFATAL_OOM so that an
  * allocation failure sets zone_hash_oom instead of exiting.
  */
@@ -25,18 +25,6 @@ extern _Thread_local int zone_hash_oom;
 
 #include "userspace/dns/dns.h"
 #include "zone.h"
-
-/* ---- arena: bump allocation, freed all at once ---- */
-
-struct zone_arena_chunk;
-struct zone_arena {
-	struct zone_arena_chunk *head;
-	size_t used;		/* bytes used in head */
-	size_t total;		/* bytes held by all chunks */
-};
-
-void *zone_arena_alloc(struct zone_arena *a, size_t size);	/* 8-aligned, NULL + ENOMEM */
-void zone_arena_reset(struct zone_arena *a);
 
 /* ---- objects ---- */
 
@@ -100,18 +88,41 @@ struct zobj {
 
 void zobj_free(struct zobj *o);
 
-/* ---- names ---- */
+/* ---- units and names ----
+ *
+ * The records are the union of what units contribute: the config's static records, one
+ * namespace's names, one service with its EndpointSlices, one pod. An object change marks
+ * the units it feeds dirty (zone_obj_link()/zone_obj_unlink()); zone_build() takes each dirty
+ * unit's records away and adds what it contributes now, so a change costs the size of the
+ * units it touches, not of the zone. A name exists while it holds records or has names
+ * below it (refs); its answer records (rrs) are rebuilt from the contributions (raw) of
+ * every unit when it changed. The names whose entries may have changed since the last
+ * zone_changes_clear() are kept (changed), with the types each had before, for
+ * zone_project_changes().
+ */
 
 /* znode.flags */
-#define ZNODE_PASS 0x01 /* existence entry passes: CNAME owner, or outside every zone */
+#define ZNODE_PASS	0x01	/* existence entry passes: CNAME owner, or outside every zone */
 #define ZNODE_APEX	0x02	/* apex of an authoritative zone: SOA, NS and glue */
+#define ZNODE_CHANGED	0x04	/* in zone.changed */
+#define ZNODE_NEW	0x08	/* made since the last zone_changes_clear(): nothing projected */
+#define ZNODE_DEAD	0x10	/* gone from the names; freed by zone_changes_clear() */
 
 /* zrr.rank: PTRs of ClusterIPs outrank PTRs of endpoints (spec 2.6) */
 #define ZRR_RANK_CLUSTER_IP	0
 #define ZRR_RANK_ENDPOINT	1
 
+#define ZRR_EXISTS	0	/* zrr.type of a contribution that only makes its name exist */
+
+struct zunit;
+struct znode;
+
 struct zrr {
-	struct zrr *next;
+	struct zrr *next;	/* the node's answer records, sorted (zone_build()) */
+	struct zrr *rnext;	/* the node's contributions, every unit's */
+	struct zrr **rprev;	/* where this contribution is linked from */
+	struct zrr *unext;	/* the unit's contributions, every node's */
+	struct znode *node;
 	uint32_t ttl;
 	uint16_t type;
 	uint16_t rdlen;		/* SOA: 0, rendered from the zone at answer time */
@@ -123,7 +134,13 @@ struct zrr {
 
 struct znode {
 	UT_hash_handle hh;
-	struct zrr *rrs;	/* sorted by type, rank, rdata after zone_build() */
+	struct zrr *rrs;	/* answer records: sorted by type, rank, rdata, deduplicated */
+	struct zrr *raw;	/* contributions, in no order */
+	struct znode *parent;	/* the name one label up, up to the zone's apex; or NULL */
+	uint32_t refs;		/* contributions + names directly below */
+	uint16_t n_types;	/* distinct types in rrs */
+	uint16_t n_was;		/* ZNODE_CHANGED: types before the change */
+	uint16_t *was;
 	int8_t zone;		/* authoritative zone: index in zone.zones, or ZNODE_NO_ZONE */
 	uint8_t flags;		/* ZNODE_* */
 	uint8_t len;		/* of name, root label included */
@@ -158,12 +175,30 @@ struct zone {
 	unsigned int n_objs;
 	unsigned int skipped;
 
-	/* built names */
-	struct zone_arena arena;
+	/* units (zone_build.c) */
+	struct zunit *units;		/* by key */
+	struct zunit *dirty;		/* units to build again, linked through dnext */
+	struct zns_count *ns_counts;	/* objects per namespace */
+	struct zslices *slices;		/* EndpointSlices per "ns/service" */
+	bool built;			/* the static unit is in */
+	struct zbuild *scratch;		/* buffers reused by every build */
+
+	/* names */
 	struct znode *names;
 	unsigned int n_names;
 	unsigned int n_entries;		/* map entries zone_project() emits */
+	struct znode **changed;		/* names whose entries may have changed */
+	size_t n_changed, changed_cap;
 };
+
+/* An object joins (link) or leaves (unlink) z->objs: mark the units it feeds dirty. Called
+ * by zone_objects.c with the object still intact. 0 or -ENOMEM. */
+int zone_obj_link(struct zone *z, const struct zobj *o);
+void zone_obj_unlink(struct zone *z, const struct zobj *o);
+/* Note that n's entries change (its type list before the change is kept). 0 or -ENOMEM. */
+int zone_node_changed(struct zone *z, struct znode *n);
+/* Free what zone_build.c holds: units, contributions, names, indexes. */
+void zone_units_free(struct zone *z);
 
 /* The longest zone holding name (any action, or authoritative ones only), or -1. */
 int zone_find(const struct zone *z, const uint8_t *name, size_t len, bool auth_only);

@@ -509,23 +509,31 @@ static char *obj_key(enum zobj_kind kind, const char *ns, const char *name)
 	return key;
 }
 
-static void obj_replace(struct zone *z, struct zobj *o)
+/* Every object leaves z->objs through here, so the units it fed are built again. */
+static void obj_remove(struct zone *z, struct zobj *o)
+{
+	zone_obj_unlink(z, o);
+	HASH_DEL(z->objs, o);
+	zobj_free(o);
+	z->n_objs--;
+}
+
+/* o replaces its namesake (taken: freed on error). 0 or -ENOMEM. */
+static int obj_replace(struct zone *z, struct zobj *o)
 {
 	struct zobj *old;
 
 	HASH_FIND_STR(z->objs, o->key, old);
-	if (old) {
-		HASH_DEL(z->objs, old);
-		zobj_free(old);
-		z->n_objs--;
-	}
+	if (old)
+		obj_remove(z, old);
 	zone_hash_oom = 0;
 	HASH_ADD_KEYPTR(hh, z->objs, o->key, strlen(o->key), o);
 	if (zone_hash_oom) {
 		zobj_free(o);
-		return;
+		return -ENOMEM;
 	}
 	z->n_objs++;
+	return zone_obj_link(z, o);
 }
 
 /* One object; kind_hint is the item kind of a typed list. -ENOMEM is the only error. */
@@ -607,7 +615,9 @@ static int object_load(struct zone *z, struct json_object *j, const char *kind_h
 		err = -ENOMEM;
 		goto out_free_obj;
 	}
-	obj_replace(z, o);
+	err = obj_replace(z, o);
+	if (err)
+		return err;	/* o is freed */
 	pctx_log(&pc, false);
 	return 0;
 
@@ -769,9 +779,7 @@ int zone_delete(struct zone *z, const char *kind, const char *ns, const char *na
 
 	if (err)
 		return err;
-	HASH_DEL(z->objs, o);
-	zobj_free(o);
-	z->n_objs--;
+	obj_remove(z, o);
 	return 0;
 }
 
@@ -810,9 +818,7 @@ int zone_sweep(struct zone *z, const char *kind)
 			continue;
 		log_info("%s %s%s%s: gone after a relist", zobj_kind_names[k], o->ns,
 			 *o->ns ? "/" : "", o->name);
-		HASH_DEL(z->objs, o);
-		zobj_free(o);
-		z->n_objs--;
+		obj_remove(z, o);
 		n++;
 	}
 	return n;

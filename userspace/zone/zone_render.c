@@ -251,6 +251,20 @@ static int project_one(const struct zone *z, const struct znode *n, uint16_t qty
 	return emit(ctx, &key, val);
 }
 
+/* Every entry of n: its existence entry and one per type. */
+static int project_node(const struct zone *z, const struct znode *n, zone_emit_fn emit,
+			void *ctx, struct xdpdns_answer *val)
+{
+	int err = project_one(z, n, XDPDNS_QTYPE_NAME, emit, ctx, val);
+
+	for (const struct zrr *rr = n->rrs; !err && rr; rr = rr->next) {
+		if (rr->next && rr->next->type == rr->type)
+			continue;	/* once per type: the last record of each run */
+		err = project_one(z, n, rr->type, emit, ctx, val);
+	}
+	return err;
+}
+
 int zone_project(const struct zone *z, zone_emit_fn emit, void *ctx)
 {
 	struct xdpdns_answer val;
@@ -258,16 +272,50 @@ int zone_project(const struct zone *z, zone_emit_fn emit, void *ctx)
 	int err;
 
 	HASH_ITER(hh, z->names, n, tmp) {
-		err = project_one(z, n, XDPDNS_QTYPE_NAME, emit, ctx, &val);
-		for (const struct zrr *rr = n->rrs; !err && rr; rr = rr->next) {
-			if (rr->next && rr->next->type == rr->type)
-				continue;	/* once per type: the last record of each run */
-			err = project_one(z, n, rr->type, emit, ctx, &val);
-		}
+		err = project_node(z, n, emit, ctx, &val);
 		if (err)
 			return err;
 	}
 	return 0;
+}
+
+static bool node_has_type(const struct znode *n, uint16_t type)
+{
+	for (const struct zrr *rr = n->rrs; rr; rr = rr->next)
+		if (rr->type == type)
+			return true;
+	return false;
+}
+
+static int remove_one(const struct znode *n, uint16_t qtype, zone_remove_fn remove, void *ctx)
+{
+	struct xdpdns_key_l key;
+	int err = xdpdns_key_build(&key, n->name, n->len, qtype);
+
+	return err ? err : remove(ctx, &key);
+}
+
+int zone_project_changes(const struct zone *z, zone_emit_fn emit, zone_remove_fn remove,
+			 void *ctx)
+{
+	struct xdpdns_answer val;
+	int err = 0;
+
+	for (size_t i = 0; !err && i < z->n_changed; i++) {
+		const struct znode *n = z->changed[i];
+		bool dead = n->flags & ZNODE_DEAD;
+
+		if (dead && (n->flags & ZNODE_NEW))
+			continue;	/* made and gone between two projections */
+		if (dead)
+			err = remove_one(n, XDPDNS_QTYPE_NAME, remove, ctx);
+		for (unsigned int t = 0; !err && t < n->n_was; t++)
+			if (dead || !node_has_type(n, n->was[t]))
+				err = remove_one(n, n->was[t], remove, ctx);
+		if (!err && !dead)
+			err = project_node(z, n, emit, ctx, &val);
+	}
+	return err;
 }
 
 int zone_project_zones(const struct zone *z, struct xdpdns_zone *out, unsigned int max)
