@@ -8,6 +8,8 @@
 #   keylayout  64-byte vs 264-byte answer keys
 #   helpers    the engine's building blocks on their own
 #   compile    objects -> zone -> maps, 10,000 services / 100,000 endpoints
+#   publish    the daemon's share of DNS programming latency: 1,000 changes applied,
+#              built and published one at a time into the maps of that zone
 #
 # Benchmarks print figures and never assert timings; a non-zero exit means something failed
 # to build, load or pass its correctness checks. Output also goes to .output/bench/results.txt.
@@ -27,7 +29,7 @@ if [ "$(id -u)" != 0 ]; then
 	echo "bench: needs root (loads BPF programs, creates maps, BPF_PROG_TEST_RUN)" >&2
 	exit 1
 fi
-for b in xdp_cost keylayout helpers compile; do
+for b in xdp_cost keylayout helpers compile publish; do
 	if [ ! -x "$OUT/$b" ]; then
 		echo "bench: $OUT/$b is missing: run \`make bench\`" >&2
 		exit 1
@@ -78,6 +80,7 @@ step() {
 	step keylayout "$OUT/keylayout" -r "$ROUNDS" -n 1000000
 	step helpers "$OUT/helpers" -r "$ROUNDS" -n 1000000
 	step compile "$OUT/compile" -i 3 "$OBJECTS"
+	step publish "$OUT/publish" -n 1000 "$OBJECTS"
 	echo
 	if [ $status = 0 ]; then
 		echo "bench: total $((SECONDS - start)) s, all benchmarks ran"

@@ -397,7 +397,7 @@ static void batch_apply(struct map_writer *w, enum xdpdns_key_class c, const uin
  * Write every desired entry of class c whose map value differs or is missing; dry: only count
  * them (as inserted or updated).
  */
-static void class_write(struct map_writer *w, enum xdpdns_key_class c, bool dry,
+static void class_write(struct map_writer *w, enum xdpdns_key_class c, bool dry, bool empty,
 			struct map_writer_stats *s, int *first)
 {
 	size_t key_size = xdpdns_key_size(c);
@@ -406,13 +406,15 @@ static void class_write(struct map_writer *w, enum xdpdns_key_class c, bool dry,
 	for (size_t i = 0; i < w->n_slots; i++) {
 		const struct want *e = w->slots[i];
 		uint8_t *key = w->keys + n * key_size;
-		int err;
+		int err = -ENOENT;
 
 		if (!e || xdpdns_key_class(e->name_len) != c)
 			continue;
 		want_key(e, key, key_size);
-		s->syscalls++;
-		err = w->ops->lookup(w->ctx, c, key, &w->cur);
+		if (!empty) {
+			s->syscalls++;
+			err = w->ops->lookup(w->ctx, c, key, &w->cur);
+		}
 		if (!err && want_same(e, &w->cur)) {
 			s->unchanged++;
 			continue;
@@ -506,12 +508,22 @@ static int reconcile(struct map_writer *w, bool dry, struct map_writer_stats *st
 	struct map_writer_stats s = { .desired = w->count };
 	int first = 0;
 
+	bool empty[XDPDNS_CLASS_COUNT];
+	struct xdpdns_key_l k;
+
+	/* A map with no key at all (the first fill) needs no lookups and no sweep: nothing in
+	 * it can differ from or be missing in the desired state. */
+	for (int c = 0; c < XDPDNS_CLASS_COUNT; c++) {
+		s.syscalls++;
+		empty[c] = w->ops->next_key(w->ctx, c, NULL, &k) == -ENOENT;
+	}
 	/* Every write of every class before any delete: a name moving between values, or a
 	 * name whose NODATA entry gives way to a real answer, is never missing. */
 	for (int c = 0; c < XDPDNS_CLASS_COUNT; c++)
-		class_write(w, c, dry, &s, &first);
+		class_write(w, c, dry, empty[c], &s, &first);
 	for (int c = 0; c < XDPDNS_CLASS_COUNT; c++)
-		class_sweep(w, c, dry, &s, &first);
+		if (!empty[c])
+			class_sweep(w, c, dry, &s, &first);
 	if (st)
 		*st = s;
 	return first;
