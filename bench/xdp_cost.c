@@ -271,15 +271,15 @@ static uint32_t service_ip(unsigned long i)
 	return (10u << 24 | 96u << 16) + 10 + (uint32_t)i;
 }
 
-/* The NODATA entry of a name in cluster.local: its SOA in the authority section. */
+/* The NODATA entry of a name in cluster.local, as the control plane writes it: the SOA
+ * comes from the zone table, where cluster.local (the longest zone) is slot 0. */
 static int nodata_add(struct filler *f, const uint8_t *name, int len)
 {
 	struct xdpdns_answer a;
 
 	memset(&a, 0, sizeof(a));
-	/* cluster.local is the last 15 bytes of the name */
-	soa_build(a.data, 0xc000 | (XDPDNS_QNAME_OFF + len - 15));
-	a.len = XDPDNS_SOA_LEN;
+	a.flags = XDPDNS_ANS_ZONE_SOA;
+	a.zone = 0;
 	a.nscount = 1;
 	return filler_add(f, name, len, XDPDNS_QTYPE_NAME, &a);
 }
