@@ -154,7 +154,8 @@ static int answer_lower(const struct zone *z, const uint8_t *name, size_t len, u
 	if (n)
 		return render_node(z, n, qtype, r, &w);
 	zi = zone_find(z, name, len, false);
-	if (zi >= 0 && synth && z->pods == ZONE_PODS_INSECURE && z->zones[zi].action == XDPDNS_ZONE_PASS)
+	if (zi >= 0 && synth && z->pods == ZONE_PODS_INSECURE &&
+	    z->zones[zi].action == XDPDNS_ZONE_PASS)
 		return answer_pod(z, name, len, zi, qtype, r, &w);
 	if (zi < 0 || z->zones[zi].action != XDPDNS_ZONE_AUTH)
 		return -ENOENT;
