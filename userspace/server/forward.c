@@ -604,8 +604,16 @@ static void handle_reply(struct forward *f, struct query *q, size_t len, bool tc
 		return;
 	}
 	upstream_result(f->sh, q->up, true);
-	if (f->sh->cache)
-		cache_insert(f->sh->cache, &q->key, f->rbuf, (size_t)n);
+	if (f->sh->cache && !cache_insert(f->sh->cache, &q->key, f->rbuf, (size_t)n) && q->done) {
+		struct cache_hit hit;
+		int clamped;
+
+		/* As cached: TTLs clamped, so no client keeps it longer than we do. */
+		clamped = cache_lookup(f->sh->cache, &q->key, CACHE_PEEK, f->rbuf, DNS_MSG_MAX,
+				       &hit);
+		if (clamped > 0)
+			n = clamped;
+	}
 	if (q->done)
 		q->done(q->arg, f->obuf, render(f, q, f->rbuf, (size_t)n));
 	query_free(f, q);
