@@ -12,6 +12,7 @@
 #include <criterion/criterion.h>
 
 #include "userspace/server/forward_config.h"
+#include "userspace/server/forward_opts.h"
 
 static struct forward_config cfg;
 static char err[FORWARD_ERR_MAX];
@@ -282,4 +283,68 @@ Test(forward_config, build_from_flags)
 		     -ELOOP);
 	unlink(path);
 	free(path);
+}
+
+/* ---- the daemon's flags (server/forward_opts.h) ---- */
+
+Test(forward_opts, flags_and_errors)
+{
+	struct forward_opts o;
+
+	forward_opts_init(&o);
+	cr_assert_eq(forward_opts_set(&o, "upstream", "192.0.2.1", err), 0);
+	cr_assert_eq(forward_opts_set(&o, "forward", "a.internal=192.0.2.2", err), 0);
+	cr_assert_eq(forward_opts_set(&o, "forward", "b.internal=192.0.2.3", err), 0);
+	cr_assert_eq(o.n_zones, 2);
+	cr_assert_eq(forward_opts_set(&o, "cache-size", "16m", err), 0);
+	cr_assert_eq(o.cache.max_bytes, 16u << 20);
+	cr_assert_eq(forward_opts_set(&o, "cache-size", "0", err), 0);
+	cr_assert_eq(o.cache.max_bytes, 0);
+	cr_assert_eq(forward_opts_set(&o, "serve-stale", "0", err), 0);
+	cr_assert_eq(o.cache.stale_max_sec, 0);
+	cr_assert_eq(forward_opts_set(&o, "cache-max-ttl", "300", err), 0);
+	cr_assert_eq(o.cache.max_ttl, 300);
+	cr_assert_eq(forward_opts_set(&o, "upstream-timeout", "250", err), 0);
+	cr_assert_eq(o.timeout_ms, 250);
+	cr_assert_eq(forward_opts_set(&o, "listen", "192.0.2.1", err), -ENOENT, "not ours");
+
+	cr_assert_eq(forward_opts_set(&o, "cache-size", "12q", err), -EINVAL);
+	cr_assert_str_eq(err, "--cache-size: '12q' is not a number from 0 to 1099511627776 "
+			      "(k, m, g allowed)");
+	cr_assert_eq(forward_opts_set(&o, "upstream-timeout", "0", err), -EINVAL);
+	cr_assert_str_eq(err, "--upstream-timeout: must be at least 1 ms");
+	cr_assert_eq(forward_opts_set(&o, "upstream-timeout", "-5", err), -EINVAL);
+	cr_assert_eq(forward_opts_set(&o, "cache-max-ttl", "604801", err), -EINVAL);
+	cr_assert_eq(forward_opts_set(&o, "serve-stale", "", err), -EINVAL);
+	cr_assert_eq(o.timeout_ms, 250, "a refused value changes nothing");
+}
+
+Test(forward_opts, build)
+{
+	struct forward_addr listen[1] = { addr("198.18.0.1") };
+	struct forward_upstream_health h;
+	struct forward_shared *sh;
+	struct cache *c;
+	struct forward_opts o;
+
+	forward_opts_init(&o);
+	cr_assert_eq(forward_opts_set(&o, "upstream", "198.18.0.1", err), 0);
+	cr_assert_eq(forward_opts_build(&o, listen, 1, &sh, &c, err), -ELOOP);
+	cr_assert_null(sh);
+	cr_assert_null(c);
+	cr_assert_not_null(strstr(err, "198.18.0.1:53"), "%s", err);
+
+	cr_assert_eq(forward_opts_set(&o, "upstream", "198.18.0.53,198.18.0.54", err), 0);
+	cr_assert_eq(forward_opts_build(&o, listen, 1, &sh, &c, err), 0, "%s", err);
+	cr_assert_not_null(sh);
+	cr_assert_not_null(c);
+	cr_assert_eq(forward_upstream_health_get(sh, 1, &h), 0);
+	cr_assert_eq(forward_upstream_health_get(sh, 2, &h), -ENOENT);
+	forward_shared_free(sh);
+	cache_free(c);
+
+	cr_assert_eq(forward_opts_set(&o, "cache-size", "0", err), 0);
+	cr_assert_eq(forward_opts_build(&o, listen, 1, &sh, &c, err), 0, "%s", err);
+	cr_assert_null(c, "--cache-size 0: no cache");
+	forward_shared_free(sh);
 }
