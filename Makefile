@@ -52,6 +52,8 @@ TBPF_SRCS	:= $(filter-out %.bpf.c,$(wildcard tests/bpf/*.c))
 TBPF_BINS	:= $(patsubst tests/%.c,$(OUT)/tests/%,$(TBPF_SRCS))
 TBPF_HELPERS	:= $(wildcard tests/lib/*.c)
 TBPF_HOBJS	:= $(patsubst %.c,$(OUT)/%.o,$(TBPF_HELPERS))
+TOOL_SRCS	:= $(wildcard tests/tools/*.c)
+TOOL_BINS	:= $(patsubst tests/%.c,$(OUT)/tests/%,$(TOOL_SRCS))
 TEST_BPF	:= $(wildcard tests/bpf/*.bpf.c)
 TEST_BPF_OBJS	:= $(patsubst tests/bpf/%.bpf.c,$(OUT)/tests/bpf/%.bpf.o,$(TEST_BPF))
 
@@ -124,6 +126,11 @@ $(OUT)/tests/bpf/%: $(OUT)/tests/bpf/%.o $(TBPF_HOBJS) $(OUT)/libxdpdns.a
 	$(call msg,LD,$@)
 	$(Q)$(CC) $(CFLAGS) $^ -lcriterion -lldns $(LDLIBS) -o $@
 
+# Helper programs the netns tests run (tests/tools/NAME.c -> .output/tests/tools/NAME).
+$(OUT)/tests/tools/%: $(OUT)/tests/tools/%.o $(OUT)/libxdpdns.a
+	$(call msg,LD,$@)
+	$(Q)$(CC) $(CFLAGS) $^ $(LDLIBS) -o $@
+
 $(OUT)/bench/%.o: bench/%.c $(SKELS) $(BENCH_SKELS)
 	$(call msg,CC,$@)
 	$(Q)mkdir -p $(@D)
@@ -133,7 +140,7 @@ $(OUT)/bench/%: $(OUT)/bench/%.o $(BENCH_LIB) $(OUT)/libxdpdns.a
 	$(call msg,LD,$@)
 	$(Q)$(CC) $(CFLAGS) $^ $(LDLIBS) -o $@
 
-test: all $(UNIT_BINS) $(TBPF_BINS)
+test: all $(UNIT_BINS) $(TBPF_BINS) $(TOOL_BINS)
 	$(Q)tests/run.sh
 
 run: all
