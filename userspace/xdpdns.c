@@ -28,6 +28,7 @@
 #include "maps/writer.h"
 #include "userspace/kube/config.h"
 #include "userspace/kube/watch.h"
+#include "userspace/server/forward_opts.h"
 #include "userspace/server/server.h"
 #include "userspace/metrics/metrics.h"
 #include "userspace/util/log.h"
@@ -55,7 +56,12 @@ struct opts {
 	unsigned int watch_timeout_s;	/* 0: the watch engine's default */
 	unsigned int tcp_idle_s, tcp_max_conns;
 	struct metrics_addr http;
+	struct forward_opts fwd;
+	bool no_forward;	/* --upstream none */
 };
+
+/* getopt_long's value for the forwarding flags, which forward_opts_set() takes by name */
+#define OPT_FORWARD 0x100
 
 static const char usage_text[] =
 	"Usage: xdpdns --interface IF[,IF...] --listen ADDR[,ADDR...]\n"
@@ -93,6 +99,10 @@ static const char usage_text[] =
 	"                                tenth (2..30 s more) is replaced\n"
 	"  -T, --tcp-idle-timeout SECONDS  close idle TCP connections (default 10)\n"
 	"  -C, --tcp-max-conns N         open TCP connections at most (default 1024)\n"
+	"Names outside the served zones (and ExternalName targets) are forwarded and cached:\n"
+	FORWARD_OPTS_USAGE
+	"  --upstream none                no forwarding: names outside the served zones get\n"
+	"                                 REFUSED (not with --forward)\n"
 	"  -H, --http ADDR:PORT          /healthz, /readyz and /metrics over HTTP on IPv4:PORT\n"
 	"                                or [IPv6]:PORT ([::]:PORT: all addresses); off (default)\n"
 	"  -L, --log-level LEVEL         error, warn, info or debug (default info)\n"
@@ -184,9 +194,18 @@ static int parse_opts(struct opts *o, int argc, char **argv)
 		{ "log-level", required_argument, NULL, 'L' },
 		{ "tcp-idle-timeout", required_argument, NULL, 'T' },
 		{ "tcp-max-conns", required_argument, NULL, 'C' },
+		{ "upstream", required_argument, NULL, OPT_FORWARD },
+		{ "forward", required_argument, NULL, OPT_FORWARD },
+		{ "resolv-conf", required_argument, NULL, OPT_FORWARD },
+		{ "upstream-timeout", required_argument, NULL, OPT_FORWARD },
+		{ "cache-size", required_argument, NULL, OPT_FORWARD },
+		{ "cache-max-ttl", required_argument, NULL, OPT_FORWARD },
+		{ "serve-stale", required_argument, NULL, OPT_FORWARD },
 		{ "help", no_argument, NULL, 'h' },
 		{},
 	};
+	char ferr[FORWARD_ERR_MAX];
+	int li = 0;
 	unsigned int port = 53, n_rev = 0;
 	char *save = NULL;
 	int c, err;
@@ -195,10 +214,17 @@ static int parse_opts(struct opts *o, int argc, char **argv)
 			    .pods = ZONE_PODS_INSECURE, .mode = LOADER_MODE_AUTO,
 			    .stale_after_s = 30, .tcp_idle_s = SERVER_TCP_IDLE_MS / 1000,
 			    .tcp_max_conns = SERVER_TCP_MAX_CONNS };
+	forward_opts_init(&o->fwd);
 	while ((c = getopt_long(argc, argv, "i:l:o:k:z:t:P:p:m:d:r:s:W:H:L:T:C:h", longopts,
-				NULL)) != -1) {
+				&li)) != -1) {
 		err = 0;
 		switch (c) {
+		case OPT_FORWARD:
+			if (!strcmp(longopts[li].name, "upstream") && !strcmp(optarg, "none"))
+				o->no_forward = true;
+			else if (forward_opts_set(&o->fwd, longopts[li].name, optarg, ferr))
+				err = bad("%s", ferr);
+			break;
 		case 'i':
 			err = parse_ifaces(o, optarg);
 			break;
@@ -599,13 +625,78 @@ static void reload_objects(const struct opts *o, struct publish *p, struct zone 
 	}
 }
 
-/* The slow-path server on the listen addresses, answering from z. NULL + errno (logged). */
-static struct server *server_start(const struct opts *o, struct zone *z)
+/*
+ * The forwarder's shared state and cache (*sh NULL with --upstream none), built at start so
+ * a broken upstream configuration (a loop to ourselves, no usable nameserver) is refused
+ * before anything is attached. 0 or -EINVAL (logged, naming the problem).
+ */
+static int forwarder_build(const struct opts *o, struct forward_shared **sh, struct cache **cache)
+{
+	struct forward_addr listen[2 * XDPDNS_MAX_LISTEN];
+	char err[FORWARD_ERR_MAX];
+	unsigned int n = 0;
+
+	*sh = NULL;
+	*cache = NULL;
+	if (o->no_forward)
+		return o->fwd.n_zones ? bad("--upstream none: nothing is forwarded, so --forward "
+					    "cannot be used with it") : 0;
+	for (unsigned int i = 0; i < o->mc.n_v4; i++, n++) {
+		struct sockaddr_in *sin = (struct sockaddr_in *)&listen[n].sa;
+
+		memset(&listen[n], 0, sizeof(listen[n]));
+		sin->sin_family = AF_INET;
+		sin->sin_port = htons(o->mc.port);
+		sin->sin_addr = o->mc.v4[i];
+		listen[n].len = sizeof(*sin);
+	}
+	for (unsigned int i = 0; i < o->mc.n_v6; i++, n++) {
+		struct sockaddr_in6 *sin6 = (struct sockaddr_in6 *)&listen[n].sa;
+
+		memset(&listen[n], 0, sizeof(listen[n]));
+		sin6->sin6_family = AF_INET6;
+		sin6->sin6_port = htons(o->mc.port);
+		sin6->sin6_addr = o->mc.v6[i];
+		listen[n].len = sizeof(*sin6);
+	}
+	if (forward_opts_build(&o->fwd, listen, n, sh, cache, err))
+		return bad("%s", err);
+	return 0;
+}
+
+/* Each server worker's forwarder (struct server_resolver), over the shared state arg. */
+static int resolver_make(void *arg, unsigned int worker, struct server_resolver *out)
+{
+	struct forward *f = forward_new(arg);
+
+	(void)worker;
+	if (!f)
+		return -errno;
+	*out = (struct server_resolver){ .ctx = f, .resolve = forward_resolve,
+					 .cancel = forward_cancel, .fd = forward_fd,
+					 .timeout_ms = forward_timeout_ms,
+					 .process = forward_process };
+	return 0;
+}
+
+static void resolver_free(void *arg, unsigned int worker, struct server_resolver *r)
+{
+	(void)arg;
+	(void)worker;
+	forward_free(r->ctx);
+}
+
+/* The slow-path server on the listen addresses, answering from z, forwarding through fsh
+ * (NULL: names outside the zones get REFUSED). NULL + errno (logged). */
+static struct server *server_start(const struct opts *o, struct zone *z,
+				   struct forward_shared *fsh)
 {
 	struct server_config sc = {
 		.v4 = o->mc.v4, .n_v4 = o->mc.n_v4, .v6 = o->mc.v6, .n_v6 = o->mc.n_v6,
 		.port = o->mc.port, .tcp_idle_ms = o->tcp_idle_s * 1000,
 		.tcp_max_conns = o->tcp_max_conns, .zone = z,
+		.make_resolver = fsh ? resolver_make : NULL, .free_resolver = resolver_free,
+		.resolver_arg = fsh,
 	};
 	struct server *s = server_new(&sc);
 
@@ -625,6 +716,8 @@ int main(int argc, char **argv)
 	struct zone *z = NULL;
 	struct loader ld = {};
 	struct server *srv = NULL;
+	struct forward_shared *fsh = NULL;
+	struct cache *fcache = NULL;
 	char status[KUBE_WATCH_STATUS_MAX] = "";
 	bool attached = false;
 	uint64_t next_tick = 0;
@@ -632,7 +725,7 @@ int main(int argc, char **argv)
 	sigset_t sigs;
 	int err, sig = 0, sfd;
 
-	if (parse_opts(&o, argc, argv))
+	if (parse_opts(&o, argc, argv) || forwarder_build(&o, &fsh, &fcache))
 		return EXIT_FAILURE;
 	wo.watch_timeout_sec = o.watch_timeout_s;
 	libbpf_set_print(libbpf_log);
@@ -723,7 +816,7 @@ int main(int argc, char **argv)
 				log_err("cannot fill the maps: %s", strerror(-err));
 				goto out_free_publish;
 			}
-			srv = server_start(&o, z);
+			srv = server_start(&o, z, fsh);
 			if (!srv) {
 				err = -errno;
 				goto out_free_publish;
@@ -815,5 +908,7 @@ out_release_config:
 	kube_config_release(&kc);
 out_close_sfd:
 	close(sfd);
+	forward_shared_free(fsh);	/* after the server, whose workers used it */
+	cache_free(fcache);
 	return err ? EXIT_FAILURE : EXIT_SUCCESS;
 }

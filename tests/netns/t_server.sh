@@ -34,7 +34,8 @@ jq '.items += [
 	"$XT_OBJECTS" >"$XT_TMP/objects.json" || xt_bail "cannot write the objects"
 XT_OBJECTS=$XT_TMP/objects.json
 xt_topology
-xt_daemon_start --tcp-idle-timeout 2 --tcp-max-conns 6
+# --upstream none: names outside every zone get REFUSED (forwarding: t_forward_daemon.sh)
+xt_daemon_start --tcp-idle-timeout 2 --tcp-max-conns 6 --upstream none
 xt_daemon_wait_ready
 
 # Every key of the answer maps: "qtype flags hexname" per line.
