@@ -18,7 +18,7 @@ endif
 
 .DELETE_ON_ERROR:
 .SUFFIXES:
-.PHONY: all deps check-deps test test-unit test-bpf test-netns run bench clean format
+.PHONY: all deps check-deps test test-unit test-bpf test-netns run bench bench-kube clean format
 
 # Debian packages: build toolchain, libraries, and what tests, demo and bench run.
 DEB_PKGS := clang-19 llvm-19 bpftool libbpf-dev libxdp-dev xdp-tools libjson-c-dev \
@@ -148,6 +148,10 @@ run: all
 
 bench: all $(BENCH_SKELS) $(BENCH_BINS)
 	$(Q)bench/run.sh
+
+# The live-sync benchmarks (bench/kube_sync.sh): minutes, so not part of `make bench`.
+bench-kube: all $(BENCH_SKELS) $(BENCH_BINS)
+	$(Q)bench/kube_sync.sh $(KUBE_BENCH_ARGS)
 
 format:
 	$(Q)clang-format -i $$(git ls-files '*.c' '*.h')

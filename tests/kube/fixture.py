@@ -15,6 +15,8 @@
 
 import argparse
 import base64
+import bisect
+import collections
 import copy
 import datetime
 import http.server
@@ -135,20 +137,28 @@ def managed_fields_of(obj, target):
 		    ('helm', 'Update'), ('argocd-application-controller', 'Apply'),
 		    ('kustomize-controller', 'Apply'), ('kube-apiserver', 'Update')]
 	base = fields(obj)
+	# Every entry shares the one fieldsV1 tree: stored objects are never modified in place,
+	# and copying it per entry made loading 160,000 objects take minutes.
+	base_len = len(jdump(base))
 	out = []
+	size = 1			# the list's '[' (its ']' is counted with the first entry)
 	ts = obj.get('metadata', {}).get('creationTimestamp') or now_ts()
 	api = obj.get('apiVersion', 'v1')
+	# an entry's JSON is this template's with the manager and operation in place of ''
+	fixed = len(jdump({'manager': '', 'operation': '', 'apiVersion': api, 'time': ts,
+			   'fieldsType': 'FieldsV1', 'fieldsV1': None})) - len('null') + base_len
 	i = 0
 	while True:
 		m, op = managers[i % len(managers)]
 		entry = {'manager': m if i < len(managers) else '%s-%d' % (m, i), 'operation': op,
-			 'apiVersion': api, 'time': ts, 'fieldsType': 'FieldsV1',
-			 'fieldsV1': copy.deepcopy(base)}
+			 'apiVersion': api, 'time': ts, 'fieldsType': 'FieldsV1', 'fieldsV1': base}
+		size += fixed + len(entry['manager']) + len(op) + 1	# ',' or ']'
 		if i % 2 == 1:
 			entry['subresource'] = 'status'
+			size += len(',"subresource":"status"')
 		out.append(entry)
 		i += 1
-		if len(jdump(out)) >= target or i >= 64:
+		if size >= target or i >= 64:
 			return out
 
 
@@ -161,6 +171,15 @@ class Store:
 		self.compacted = first_rv	# history holds every event with rv > compacted
 		self.history_max = history_max
 		self.mf_bytes = mf_bytes
+		# key -> (object, its JSON): every stored object is encoded once, when it is stored,
+		# so that a list of 100,000 objects is mostly a join of bytes
+		self.encoded = {r: {} for r in RESOURCES}
+		# (resource, rv) -> (objects, their keys sorted): the snapshot of a paged list, kept
+		# for its later pages (a snapshot at an RV never changes)
+		self.snapshots = collections.OrderedDict()
+		# rv -> [emitted, written]: CLOCK_MONOTONIC ns when the event was recorded and when
+		# a watch first wrote it to its connection (None until then); GET /timing/RV
+		self.timing = {}
 
 	@staticmethod
 	def key_of(resource, meta):
@@ -183,7 +202,7 @@ class Store:
 		return out
 
 	def _normalize(self, resource, obj, prev):
-		obj = copy.deepcopy(obj)
+		obj = json.loads(jdump(obj))	# a deep copy; objects are JSON, and this is faster
 		obj.pop('kind', None)
 		obj.pop('apiVersion', None)
 		meta = obj.setdefault('metadata', {})
@@ -211,6 +230,9 @@ class Store:
 		return obj
 
 	def _record(self, resource, etype, obj, prev, key):
+		self.timing[self.rv] = [time.monotonic_ns(), None]
+		if len(self.timing) > self.history_max:
+			del self.timing[next(iter(self.timing))]
 		self.history.append((self.rv, resource, etype, obj, prev, key))
 		if len(self.history) > self.history_max:
 			drop = len(self.history) - self.history_max
@@ -238,6 +260,7 @@ class Store:
 			self.rv += 1
 			new['metadata']['resourceVersion'] = str(self.rv)
 			self.objects[resource][key] = new
+			self.encoded[resource][key] = (new, jdump(new).encode())
 			self._record(resource, 'ADDED' if prev is None else 'MODIFIED', new, prev, key)
 			return self.with_kind(resource, new)
 
@@ -249,6 +272,7 @@ class Store:
 			prev = self.objects[resource].pop(key, None)
 			if prev is None:
 				raise ApiError(404, 'NotFound', '%s "%s" not found' % (resource, name))
+			self.encoded[resource].pop(key, None)
 			self.rv += 1
 			gone = copy.deepcopy(prev)
 			gone['metadata']['resourceVersion'] = str(self.rv)
@@ -265,9 +289,14 @@ class Store:
 			return self.compacted
 
 	def snapshot(self, resource, rv):
-		"""Objects of RESOURCE as they were at RV (caller holds the lock); None if compacted."""
+		"""(objects, sorted keys) of RESOURCE as they were at RV (caller holds the lock);
+		None if compacted."""
 		if rv < self.compacted:
 			return None
+		snap = self.snapshots.get((resource, rv))
+		if snap is not None:
+			self.snapshots.move_to_end((resource, rv))
+			return snap
 		objs = dict(self.objects[resource])
 		for h in reversed(self.history):
 			if h[0] <= rv:
@@ -278,7 +307,18 @@ class Store:
 				objs.pop(h[5], None)
 			else:
 				objs[h[5]] = h[4]
-		return objs
+		snap = (objs, sorted(objs))
+		self.snapshots[(resource, rv)] = snap
+		while len(self.snapshots) > 8:
+			self.snapshots.popitem(last=False)
+		return snap
+
+	def encoded_of(self, resource, key, obj):
+		"""The JSON of OBJ (stored under KEY now or in the past) as bytes."""
+		e = self.encoded[resource].get(key)
+		if e is not None and e[0] is obj:
+			return e[1]
+		return jdump(obj).encode()
 
 	def dump_state(self):
 		with self.cond:
@@ -423,7 +463,9 @@ class ApiHandler(http.server.BaseHTTPRequestHandler):
 
 	# -- plumbing --
 	def send_json(self, code, obj, extra_headers=None):
-		body = (jdump(obj) + '\n').encode()
+		self.send_body(code, (jdump(obj) + '\n').encode(), extra_headers)
+
+	def send_body(self, code, body, extra_headers=None):
 		st = self.server.state
 		self.send_response(code)
 		self.send_header('Audit-Id', str(uuid.uuid4()))
@@ -626,8 +668,8 @@ class ApiHandler(http.server.BaseHTTPRequestHandler):
 				rv, start = continue_decode(cont)
 				if rv == -1:
 					rv = store.rv
-				objs = store.snapshot(resource, rv)
-				if objs is None:
+				snap = store.snapshot(resource, rv)
+				if snap is None:
 					meta = {'continue': continue_encode(-1, start[:-1])}
 					raise ApiError(410, 'Expired', EXPIRED_CONTINUE_MSG, meta=meta)
 				after = start[:-1] if start.endswith('\x00') else start
@@ -648,20 +690,26 @@ class ApiHandler(http.server.BaseHTTPRequestHandler):
 								       'message': 'Too large resource version'}],
 								       'retryAfterSeconds': 1})
 				rv = store.rv
-				objs = dict(store.objects[resource])
+				snap = store.snapshot(resource, rv)
 				after = None
-			keys = sorted(k for k in objs if after is None or k > after)
+			objs, keys = snap
+			lo = 0 if after is None else bisect.bisect_right(keys, after)
+			hi = len(keys)
 			if ns is not None:
-				keys = [k for k in keys if k.startswith(ns + '/')]
+				# keys of NS are those from "NS/" up to, not including, "NS0"
+				lo = max(lo, bisect.bisect_left(keys, ns + '/'))
+				hi = max(lo, bisect.bisect_left(keys, ns + '0'))
 			meta = {'resourceVersion': str(rv)}
-			if limit > 0 and len(keys) > limit:
-				meta['continue'] = continue_encode(rv, keys[limit - 1])
-				meta['remainingItemCount'] = len(keys) - limit
-				keys = keys[:limit]
-			items = [objs[k] for k in keys]
-			body = {'kind': kind + 'List', 'apiVersion': api, 'metadata': meta,
-				'items': items}
-		self.send_json(200, body)
+			if limit > 0 and hi - lo > limit:
+				meta['continue'] = continue_encode(rv, keys[lo + limit - 1])
+				meta['remainingItemCount'] = hi - lo - limit
+				hi = lo + limit
+			items = [store.encoded_of(resource, k, objs[k]) for k in keys[lo:hi]]
+		# the bytes of jdump() of {kind, apiVersion, metadata, items}
+		body = b''.join((b'{"kind":', jdump(kind + 'List').encode(), b',"apiVersion":',
+				 jdump(api).encode(), b',"metadata":', jdump(meta).encode(),
+				 b',"items":[', b','.join(items), b']}\n'))
+		self.send_body(200, body)
 		return 200
 
 	# -- watch --
@@ -735,8 +783,11 @@ class ApiHandler(http.server.BaseHTTPRequestHandler):
 										% (sent, store.compacted))))
 									closing = True
 									break
-								for h in store.history:
-									if h[0] > sent and h[1] == resource and \
+								first = bisect.bisect_right(
+									store.history, sent,
+									key=lambda h: h[0])
+								for h in store.history[first:]:
+									if h[1] == resource and \
 									   matches(h[5]):
 										pending.append((h[2], h[3]))
 								sent = store.rv
@@ -761,8 +812,10 @@ class ApiHandler(http.server.BaseHTTPRequestHandler):
 					self.cut_connection(w.cut)
 					return
 				out = []
+				rvs = []
 				for etype, obj in pending:
 					if etype != 'ERROR':
+						rvs.append(int(obj['metadata']['resourceVersion']))
 						obj = store.with_kind(resource, obj)
 					out.append(jdump({'type': etype, 'object': obj}) + '\n')
 				w.events_sent += len(pending)
@@ -778,6 +831,11 @@ class ApiHandler(http.server.BaseHTTPRequestHandler):
 						next_bm = time.time() + st.bookmark_interval
 				if out:
 					self.write_events(out)
+					t = time.monotonic_ns()
+					for rv in rvs:
+						tm = store.timing.get(rv)
+						if tm is not None and tm[1] is None:
+							tm[1] = t
 				if closing or w.end or time.time() >= deadline:
 					self.write_chunk(b'')
 					self.wfile.flush()
@@ -845,6 +903,9 @@ class ControlServer(socketserver.ThreadingMixIn, http.server.HTTPServer):
 
 class ControlHandler(http.server.BaseHTTPRequestHandler):
 	protocol_version = 'HTTP/1.1'
+	# headers and body are written separately: without TCP_NODELAY the body waits for the
+	# client's delayed ACK (~40 ms per request)
+	disable_nagle_algorithm = True
 
 	def log_message(self, fmt, *a):
 		log('control: ' + fmt % a)
@@ -1038,8 +1099,11 @@ class Fixture:
 		n = 0
 		for it in items:
 			if isinstance(it, dict) and it.get('kind') in KIND_TO_RESOURCE:
-				it = copy.deepcopy(it)
-				it.get('metadata', {}).pop('resourceVersion', None)
+				# put() copies the object deeply; only what is changed here is copied
+				it = dict(it)
+				if isinstance(it.get('metadata'), dict):
+					it['metadata'] = dict(it['metadata'])
+					it['metadata'].pop('resourceVersion', None)
 				self.state.store.put(it, 'apply')
 				n += 1
 		return n
@@ -1062,6 +1126,18 @@ class Fixture:
 					'history': len(store.history), 'objects': n, 'requests': counts,
 					'watches': watches, 'api_up': self.api is not None,
 					'port': self.port}
+		if method == 'GET' and op == 'timing' and len(parts) == 2:
+			try:
+				rv = int(parts[1])
+			except ValueError:
+				raise ApiError(400, 'BadRequest', 'GET /timing/RV: RV is a number')
+			with store.cond:
+				tm = store.timing.get(rv)
+				if tm is None:
+					raise ApiError(404, 'NotFound', 'no event with resourceVersion %d '
+						       'in the timing record' % rv)
+				return {'resourceVersion': str(rv), 'clock': 'CLOCK_MONOTONIC',
+					'emitted_ns': tm[0], 'written_ns': tm[1]}
 		if method == 'GET' and op == 'requests':
 			with st.lock:
 				return {'requests': list(st.log)}

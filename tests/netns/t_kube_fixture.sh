@@ -13,7 +13,10 @@
 #   code 410, bookmarks, events split across chunks (fragmented writes), an abrupt cut seen as a
 #   protocol error and a timeout seen as a clean end;
 # - curl for what no client library exposes: a watch from a future resourceVersion is 200 and
-#   silent, and a stalled watch stays open and silent.
+#   silent, and a stalled watch stays open and silent;
+# - GET /timing/RV (the latency benchmark's clock): an event's CLOCK_MONOTONIC record time falls
+#   between the control request and its reply, a watch writes it after that, and an unknown RV
+#   is 404.
 # Needs no root and no network namespace: it runs on 127.0.0.1 with free ports (bind 0).
 # Exit 0 pass, 77 skip (no real client at all), 1 fail.
 set -u
@@ -374,6 +377,68 @@ EOF
 else
 	echo "# no python3-kubernetes: Python client checks not run"
 fi
+
+# ---- GET /timing/RV: when an event was recorded, and first written to a watch ----
+"$PY" - "$API" "$CTL" "$TOKEN" "$TMP/fx/ca.crt" <<'EOF' || FAILS=$((FAILS + 1))
+import http.client, json, ssl, sys, time, urllib.error, urllib.parse, urllib.request
+
+api, ctl, tok, ca = sys.argv[1:5]
+fails = 0
+
+
+def check(cond, what):
+	global fails
+	print(('ok - ' if cond else 'not ok - ') + what)
+	fails += 0 if cond else 1
+
+
+def control(method, path, body=None):
+	data = json.dumps(body).encode() if body is not None else None
+	req = urllib.request.Request(ctl + '/' + path, data=data, method=method)
+	try:
+		with urllib.request.urlopen(req, timeout=10) as r:
+			return r.status, json.load(r)
+	except urllib.error.HTTPError as e:
+		return e.code, json.load(e)
+
+
+def svc(ip):
+	return {'kind': 'Service', 'apiVersion': 'v1',
+		'metadata': {'name': 'timed', 'namespace': 'demo'},
+		'spec': {'type': 'ClusterIP', 'clusterIP': ip, 'ports': [{'port': 80}]}}
+
+
+# the fixture and this process read the same CLOCK_MONOTONIC
+t0 = time.monotonic_ns()
+code, o = control('POST', 'objects', svc('10.96.9.1'))
+t1 = time.monotonic_ns()
+rv1 = int(o['metadata']['resourceVersion'])
+code, tm = control('GET', 'timing/%d' % rv1)
+check(code == 200 and tm.get('clock') == 'CLOCK_MONOTONIC' and
+      t0 <= tm.get('emitted_ns', -1) <= t1,
+      'timing: an event is recorded between the request and its reply (%d %r)' % (code, tm))
+
+u = urllib.parse.urlsplit(api)
+conn = http.client.HTTPSConnection(u.hostname, u.port, timeout=10,
+				   context=ssl.create_default_context(cafile=ca))
+conn.request('GET', '/api/v1/namespaces/demo/services?watch=1&resourceVersion=%d' % rv1,
+	     headers={'Authorization': 'Bearer ' + tok})
+r = conn.getresponse()
+code, o = control('PUT', 'objects', svc('10.96.9.2'))
+rv2 = int(o['metadata']['resourceVersion'])
+ev = json.loads(r.readline())
+t2 = time.monotonic_ns()
+conn.close()
+code, tm = control('GET', 'timing/%d' % rv2)
+check(ev['type'] == 'MODIFIED' and code == 200 and tm['written_ns'] is not None and
+      tm['emitted_ns'] <= tm['written_ns'] <= t2,
+      'timing: written by the watch after it was recorded, before the client read it (%r)' %
+      (tm,))
+code, tm = control('GET', 'timing/1')
+check(code == 404 and tm.get('kind') == 'Status', 'timing: an unknown resourceVersion is 404')
+control('DELETE', 'objects/services/demo/timed')
+sys.exit(1 if fails else 0)
+EOF
 
 # the fixture restarts in place (same port, objects and resourceVersions)
 before=$(ctl GET stats | "$PY" -c 'import json,sys; d=json.load(sys.stdin); print(d["resourceVersion"], d["port"])')

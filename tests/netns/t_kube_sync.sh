@@ -20,8 +20,8 @@
 # kubeconfig that cannot be used or an in-cluster start without the service account, all
 # without attaching or pinning anything.
 # The time from each control request to the first kdig answer showing it is printed (# latency);
-# it includes curl's wait for the control reply (~40 ms: the fixture's reply is delayed by Nagle
-# and delayed ACK) and a kdig process per poll, so it bounds the daemon's latency from above.
+# it includes curl's wait for the control reply and a kdig process per poll, so it bounds the
+# daemon's latency from above (bench/kube_sync.sh measures it precisely).
 # shellcheck disable=SC2015  # xt_ok/xt_fail always succeed
 set -u
 # shellcheck source=tests/netns/lib.sh
