@@ -4,7 +4,8 @@
 # Settings files (--config FILE, --kube-dns-config DIR):
 # - every flag with a value in the daemon's option table (read from userspace/xdpdns.c) is a
 #   key of the file, validated by the flag's own code: a bad value gives the command line's
-#   message, prefixed with FILE:LINE:, and --help lists every such flag;
+#   message, prefixed with FILE:LINE:, and --help lists every such flag; the DaemonSet's
+#   ConfigMap file is accepted;
 # - the daemon starts from the file alone (interface, listen list, objects, pin dir, TTL,
 #   ...) and answers from XDP with the file's TTL;
 # - command-line flags override the file: --ttl wins, --listen replaces the file's list;
@@ -45,6 +46,16 @@ for n in $names; do
 	xt_expect "$n: the key is the flag (same message as --$n=@bad@)" \
 		"${b//"$XT_TMP/k.yaml:2: "/}" "$a"
 done
+
+# The shipped ConfigMap's file is accepted as it is: parsing goes on to the objects source
+# (the test has no API), with this namespace's interface given as a flag (flags win).
+/usr/bin/python3 -c 'import sys, yaml; print(yaml.safe_load(open(sys.argv[1]))["data"]["xdpdns.yaml"])' \
+	"$XT_ROOT/deploy/kubernetes/configmap.yaml" >"$XT_TMP/shipped.yaml" ||
+	xt_bail "cannot read deploy/kubernetes/configmap.yaml"
+out=$(env -u KUBERNETES_SERVICE_HOST timeout 10 nsenter --net="/run/netns/$XT_SRV" -- \
+	"$XT_XDPDNS" --config "$XT_TMP/shipped.yaml" --interface "$XT_SRV_IF" --listen "$XT_SRV4" 2>&1)
+xt_expect "deploy/kubernetes/configmap.yaml: every key accepted" "$out" \
+	"xdpdns: error: --objects or --kubeconfig is required (outside a pod: KUBERNETES_SERVICE_HOST is not set) (see xdpdns --help)"
 
 # ---- the daemon from the file alone ---------------------------------------------------------
 
