@@ -30,9 +30,11 @@
 #include "userspace/kube/config.h"
 #include "userspace/kube/watch.h"
 #include "userspace/server/forward_opts.h"
+#include "userspace/server/kubedns.h"
 #include "userspace/server/server.h"
 #include "userspace/metrics/metrics.h"
 #include "userspace/util/log.h"
+#include "userspace/util/optfile.h"
 #include "userspace/zone/publish.h"
 #include "userspace/zone/zone.h"
 
@@ -59,10 +61,52 @@ struct opts {
 	struct metrics_addr http;
 	struct forward_opts fwd;
 	bool no_forward;	/* --upstream none */
+	const char *kubedns_dir;	/* --kube-dns-config */
 };
 
 /* getopt_long's value for the forwarding flags, which forward_opts_set() takes by name */
 #define OPT_FORWARD 0x100
+#define OPT_KUBEDNS 0x101
+
+/* Every flag. A --config file takes each one that has a value as a key (optfile.h). */
+static const struct option longopts[] = {
+	{ "config", required_argument, NULL, 'c' },
+	{ "interface", required_argument, NULL, 'i' },
+	{ "listen", required_argument, NULL, 'l' },
+	{ "objects", required_argument, NULL, 'o' },
+	{ "kubeconfig", required_argument, NULL, 'k' },
+	{ "zone", required_argument, NULL, 'z' },
+	{ "ttl", required_argument, NULL, 't' },
+	{ "pods", required_argument, NULL, 'P' },
+	{ "port", required_argument, NULL, 'p' },
+	{ "xdp-mode", required_argument, NULL, 'm' },
+	{ "pin-dir", required_argument, NULL, 'd' },
+	{ "reverse-zone", required_argument, NULL, 'r' },
+	{ "stale-after", required_argument, NULL, 's' },
+	{ "watch-timeout", required_argument, NULL, 'W' },
+	{ "http", required_argument, NULL, 'H' },
+	{ "log-level", required_argument, NULL, 'L' },
+	{ "tcp-idle-timeout", required_argument, NULL, 'T' },
+	{ "tcp-max-conns", required_argument, NULL, 'C' },
+	{ "upstream", required_argument, NULL, OPT_FORWARD },
+	{ "forward", required_argument, NULL, OPT_FORWARD },
+	{ "resolv-conf", required_argument, NULL, OPT_FORWARD },
+	{ "upstream-timeout", required_argument, NULL, OPT_FORWARD },
+	{ "cache-size", required_argument, NULL, OPT_FORWARD },
+	{ "cache-max-ttl", required_argument, NULL, OPT_FORWARD },
+	{ "serve-stale", required_argument, NULL, OPT_FORWARD },
+	{ "kube-dns-config", required_argument, NULL, OPT_KUBEDNS },
+	{ "help", no_argument, NULL, 'h' },
+	{},
+};
+#define SHORTOPTS "c:i:l:o:k:z:t:P:p:m:d:r:s:W:H:L:T:C:h"
+
+/* In a --config file: flags taking A[,B...] also take a YAML list, --forward a list or a
+ * mapping ZONE: [ADDR...]; --config itself is not a key. */
+static const char *const conf_lists[] = { "interface", "listen", "reverse-zone", "upstream",
+					  NULL };
+static const char *const conf_repeats[] = { "forward", NULL };
+static const char *const conf_not_keys[] = { "config", NULL };
 
 static const char usage_text[] =
 	"Usage: xdpdns --interface IF[,IF...] --listen ADDR[,ADDR...]\n"
@@ -107,7 +151,15 @@ static const char usage_text[] =
 	"  -H, --http ADDR:PORT          /healthz, /readyz and /metrics over HTTP on IPv4:PORT\n"
 	"                                or [IPv6]:PORT ([::]:PORT: all addresses); off (default)\n"
 	"  -L, --log-level LEVEL         error, warn, info or debug (default info)\n"
+	"  -c, --config FILE             settings as YAML, one key per flag above (without the\n"
+	"                                dashes): `ttl: 5`, `listen: [ADDR, ...]`, `forward:\n"
+	"                                {ZONE: [ADDR, ...]}`; flags given here override the file\n"
+	"  --kube-dns-config DIR          kube-dns's ConfigMap mounted as files: upstreamNameservers\n"
+	"                                 as --upstream, stubDomains as --forward (flags win)\n"
 	"  -h, --help                    this text\n";
+
+/* "FILE:LINE: " while parse_opts() is at a value from the --config file, else "". */
+static char bad_where[PATH_MAX + 16];
 
 /* A broken configuration is refused with one line that names the problem. */
 static int bad(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
@@ -119,7 +171,7 @@ static int bad(const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
-	log_err("%s (see xdpdns --help)", msg);
+	log_err("%s%s (see xdpdns --help)", bad_where, msg);
 	return -EINVAL;
 }
 
@@ -175,51 +227,97 @@ static int parse_ifaces(struct opts *o, char *list)
 	return 0;
 }
 
+/*
+ * What the command line sets, before anything is parsed: given[i] for each longopts[i] it
+ * names (those keys of the --config file are left out: the command line wins), and the
+ * --config path (NULL: none). --help prints the usage and exits at once, whatever the file
+ * holds. Values are parsed, and bad flags reported, by parse_opts()'s one pass.
+ */
+static const char *cmdline_scan(int argc, char **argv, bool *given)
+{
+	const char *config = NULL;
+	int c, li;
+
+	opterr = 0;
+	optind = 0;
+	for (;;) {
+		li = -1;
+		c = getopt_long(argc, argv, SHORTOPTS, longopts, &li);
+		if (c == -1)
+			break;
+		if (c == 'h') {
+			fputs(usage_text, stdout);
+			exit(EXIT_SUCCESS);
+		}
+		if (li < 0)	/* a short option */
+			for (li = 0; longopts[li].name && longopts[li].val != c; li++)
+				;
+		if (!longopts[li].name)
+			continue;	/* unknown, or a value missing */
+		given[li] = true;
+		if (c == 'c')
+			config = optarg;
+	}
+	opterr = 1;
+	optind = 0;	/* GNU: start over, fully reinitialised */
+	return config;
+}
+
+/*
+ * The --config file's arguments ahead of the command line's, for the daemon's lifetime (opts
+ * keeps pointers into them, as into argv).
+ */
+static struct optfile conf;
+static char **conf_argv;
+static struct kubedns_config kubedns;
+
 static int parse_opts(struct opts *o, int argc, char **argv)
 {
-	static const struct option longopts[] = {
-		{ "interface", required_argument, NULL, 'i' },
-		{ "listen", required_argument, NULL, 'l' },
-		{ "objects", required_argument, NULL, 'o' },
-		{ "kubeconfig", required_argument, NULL, 'k' },
-		{ "zone", required_argument, NULL, 'z' },
-		{ "ttl", required_argument, NULL, 't' },
-		{ "pods", required_argument, NULL, 'P' },
-		{ "port", required_argument, NULL, 'p' },
-		{ "xdp-mode", required_argument, NULL, 'm' },
-		{ "pin-dir", required_argument, NULL, 'd' },
-		{ "reverse-zone", required_argument, NULL, 'r' },
-		{ "stale-after", required_argument, NULL, 's' },
-		{ "watch-timeout", required_argument, NULL, 'W' },
-		{ "http", required_argument, NULL, 'H' },
-		{ "log-level", required_argument, NULL, 'L' },
-		{ "tcp-idle-timeout", required_argument, NULL, 'T' },
-		{ "tcp-max-conns", required_argument, NULL, 'C' },
-		{ "upstream", required_argument, NULL, OPT_FORWARD },
-		{ "forward", required_argument, NULL, OPT_FORWARD },
-		{ "resolv-conf", required_argument, NULL, OPT_FORWARD },
-		{ "upstream-timeout", required_argument, NULL, OPT_FORWARD },
-		{ "cache-size", required_argument, NULL, OPT_FORWARD },
-		{ "cache-max-ttl", required_argument, NULL, OPT_FORWARD },
-		{ "serve-stale", required_argument, NULL, OPT_FORWARD },
-		{ "help", no_argument, NULL, 'h' },
-		{},
-	};
-	char ferr[FORWARD_ERR_MAX];
-	int li = 0;
+	static const struct optfile_spec conf_spec = { .longopts = longopts,
+						       .lists = conf_lists,
+						       .repeats = conf_repeats,
+						       .not_keys = conf_not_keys };
+	bool given[sizeof(longopts) / sizeof(longopts[0])] = {};
+	char ferr[FORWARD_ERR_MAX], oerr[OPTFILE_ERR_MAX];
 	unsigned int port = 53, n_rev = 0;
+	const char *config;
 	char *save = NULL;
-	int c, err;
+	int c, err, nargc, li = 0;
 
 	*o = (struct opts){ .zone = "cluster.local", .pin_dir = XDPDNS_PIN_DIR_DEFAULT, .ttl = 5,
 			    .pods = ZONE_PODS_INSECURE, .mode = LOADER_MODE_AUTO,
 			    .stale_after_s = 30, .tcp_idle_s = SERVER_TCP_IDLE_MS / 1000,
 			    .tcp_max_conns = SERVER_TCP_MAX_CONNS };
 	forward_opts_init(&o->fwd);
-	while ((c = getopt_long(argc, argv, "i:l:o:k:z:t:P:p:m:d:r:s:W:H:L:T:C:h", longopts,
-				&li)) != -1) {
+
+	config = cmdline_scan(argc, argv, given);
+	if (config && optfile_load(config, &conf_spec, given, &conf, oerr))
+		return bad("%s", oerr);
+	nargc = 1 + (int)conf.n + argc - 1;
+	conf_argv = calloc((size_t)nargc + 1, sizeof(*conf_argv));
+	if (!conf_argv)
+		return bad("out of memory");
+	conf_argv[0] = argv[0];
+	for (unsigned int i = 0; i < conf.n; i++)
+		conf_argv[1 + i] = conf.args[i];
+	for (int i = 1; i < argc; i++)
+		conf_argv[conf.n + (unsigned int)i] = argv[i];
+
+	/* One pass over both: a key of the file is its flag, with the flag's checks. */
+	while ((c = getopt_long(nargc, conf_argv, SHORTOPTS, longopts, &li)) != -1) {
+		/* Each file argument is one "--name=value" element, just before optind. */
+		if (optind - 1 >= 1 && optind - 1 <= (int)conf.n)
+			snprintf(bad_where, sizeof(bad_where), "%s:%u: ", config,
+				 conf.lines[optind - 2]);
+		else
+			bad_where[0] = '\0';
 		err = 0;
 		switch (c) {
+		case 'c':	/* read by cmdline_scan() */
+			break;
+		case OPT_KUBEDNS:
+			o->kubedns_dir = optarg;
+			break;
 		case OPT_FORWARD:
 			if (!strcmp(longopts[li].name, "upstream") && !strcmp(optarg, "none"))
 				o->no_forward = true;
@@ -317,8 +415,9 @@ static int parse_opts(struct opts *o, int argc, char **argv)
 		if (err)
 			return err;
 	}
-	if (optind < argc)
-		return bad("unexpected argument '%s'", argv[optind]);
+	bad_where[0] = '\0';
+	if (optind < nargc)
+		return bad("unexpected argument '%s'", conf_argv[optind]);
 	if (!o->n_ifaces)
 		return bad("--interface is required");
 	if (!o->mc.n_v4 && !o->mc.n_v6)
@@ -333,6 +432,10 @@ static int parse_opts(struct opts *o, int argc, char **argv)
 	}
 	if (o->objects && access(o->objects, R_OK))
 		return bad("--objects: cannot read '%s': %s", o->objects, strerror(errno));
+	if (o->kubedns_dir && (kubedns_config_read(&kubedns, o->kubedns_dir, ferr) ||
+			       kubedns_config_apply(&kubedns, o->kubedns_dir, &o->fwd,
+						    o->no_forward, ferr)))
+		return bad("%s", ferr);
 	o->mc.port = (uint16_t)port;
 	o->mc.edns_size = XDPDNS_EDNS_SIZE;
 	o->mc.stale_after_ns = (uint64_t)o->stale_after_s * 1000000000ULL;

@@ -19,7 +19,8 @@ xt_topology
 help=$("$XT_XDPDNS" --help 2>&1)
 xt_expect "--help exits 0" "$?" 0
 for f in --interface --listen --objects --zone --ttl --pods --port --xdp-mode --pin-dir \
-	--reverse-zone --stale-after --watch-timeout --http --log-level --help; do
+	--reverse-zone --stale-after --watch-timeout --http --log-level --config --kube-dns-config \
+	--help; do
 	grep -q -- "$f" <<<"$help" && xt_ok "--help lists $f" || xt_fail "--help does not list $f"
 done
 for v in insecure verified disabled auto native generic error warn info debug; do
@@ -103,6 +104,32 @@ xt_refused "nonexistent interface" 'nosuchif0' --interface nosuchif0 "${L[@]}" "
 	"${D[@]}"
 xt_refused "unknown option" 'option|unrecognized|bogus' "${IF[@]}" "${L[@]}" "${O[@]}" \
 	"${D[@]}" --bogus-flag
+# --config: the file's problems are refused the same way, naming FILE:LINE: KEY.
+C=$XT_TMP/c.yaml
+printf 'interface: %s\nlisten: [%s]\nobjects: %s\npin-dir: %s\n' "$XT_SRV_IF" "$XT_SRV4" \
+	"$XT_OBJECTS" "$XT_PIN" >"$C.base"
+cfg() { { cat "$C.base"; printf "$@"; } >"$C"; }
+cfg 'tll: 5\n'
+xt_refused "--config: unknown key" "c\\.yaml:5: tll: unknown key" --config "$C"
+cfg 'ttl: [5]\n'
+xt_refused "--config: a list for a single value" "c\\.yaml:5: ttl: expected a single value" \
+	--config "$C"
+cfg 'ttl: abc\n'
+xt_refused "--config: a bad value" "c\\.yaml:5: --ttl: 'abc' is not a number" --config "$C"
+cfg 'zone: a.local\nzone: b.local\n'
+xt_refused "--config: a key given twice" "c\\.yaml:6: zone: given twice \\(first on line 5\\)" \
+	--config "$C"
+cfg 'help: yes\n'
+xt_refused "--config: help is not a key" "c\\.yaml:5: help: a command-line flag only" \
+	--config "$C"
+printf -- '- --ttl\n- 5\n' >"$C"
+xt_refused "--config: not a mapping" "c\\.yaml:1: expected a mapping" --config "$C"
+xt_refused "--config: unreadable" "cannot read $XT_TMP/nonexistent\\.yaml: No such file" \
+	--config "$XT_TMP/nonexistent.yaml"
+mkdir -p "$XT_TMP/kd"
+echo '["8.8.8.8",' >"$XT_TMP/kd/upstreamNameservers"
+xt_refused "--kube-dns-config: malformed JSON" "kd/upstreamNameservers: not valid JSON" \
+	"${IF[@]}" "${L[@]}" "${O[@]}" "${D[@]}" --kube-dns-config "$XT_TMP/kd"
 echo '{"apiVersion": "v1", "kind": "List", "items": [' >"$XT_TMP/truncated.json"
 xt_refused "objects file that is not JSON" 'truncated\.json' "${IF[@]}" "${L[@]}" \
 	--objects "$XT_TMP/truncated.json" "${D[@]}"
