@@ -23,7 +23,7 @@
 
 static char pin_dir[64];
 static char ctl[PATH_MAX];
-static struct xdpdns_maps m = { { -1, -1, -1 }, -1, -1, -1 };
+static struct xdpdns_maps m = { { -1, -1, -1 }, -1, -1, -1, -1 };
 
 /* SOA RR of xdpdns.h's layout, its three pointers set to ptr (0 in the zone table). */
 static void soa_fill(uint8_t *soa, uint16_t ptr)
@@ -112,6 +112,10 @@ static void setup(void)
 	m.stats = bpf_map_create(BPF_MAP_TYPE_PERCPU_ARRAY, XDPDNS_MAP_STATS, 4, 8, XDPDNS_R_MAX,
 				 NULL);
 	pin(m.stats, XDPDNS_MAP_STATS);
+	m.cache = bpf_map_create(BPF_MAP_TYPE_HASH, XDPDNS_MAP_CACHE, sizeof(struct xdpdns_key_m),
+				 sizeof(struct xdpdns_cache_val), XDPDNS_CACHE_MAX_ENTRIES,
+				 &hash_opts);
+	pin(m.cache, XDPDNS_MAP_CACHE);
 
 	memcpy(a.data, a_rr, sizeof(a_rr));
 	a.csum = xdpdns_csum_partial(a.data, a.len);
@@ -137,7 +141,8 @@ static void setup(void)
 static void teardown(void)
 {
 	const char *names[] = { XDPDNS_MAP_ANSWERS_S, XDPDNS_MAP_ANSWERS_M, XDPDNS_MAP_ANSWERS_L,
-				XDPDNS_MAP_ZONES,     XDPDNS_MAP_CONFIG,    XDPDNS_MAP_STATS };
+				XDPDNS_MAP_ZONES,     XDPDNS_MAP_CONFIG,    XDPDNS_MAP_STATS,
+				XDPDNS_MAP_CACHE };
 	char path[128];
 
 	maps_close(&m);
