@@ -239,3 +239,18 @@ void promote_stats_get(const struct promote *p, struct promote_stats *out)
 {
 	*out = p->st;
 }
+
+int promote_map_clear(int map_fd)
+{
+	struct xdpdns_key_m k;
+	int ret = 0;
+
+	/* Deleting the first key each time: iteration after a deletion restarts anyway. */
+	while (!bpf_map_get_next_key(map_fd, NULL, &k)) {
+		if (bpf_map_delete_elem(map_fd, &k) && errno != ENOENT) {
+			ret = -errno;
+			break;
+		}
+	}
+	return ret;
+}

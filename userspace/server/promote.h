@@ -69,4 +69,7 @@ int promote_tick(struct promote *p, uint64_t now_ns);
 
 void promote_stats_get(const struct promote *p, struct promote_stats *out);
 
+/* Empty the cache map (a daemon without a forwarder cache promotes nothing). */
+int promote_map_clear(int map_fd);
+
 #endif
