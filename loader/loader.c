@@ -50,6 +50,7 @@ static void loader_maps_of(const struct xdpdns *skel, struct xdpdns_maps *m)
 	m->zones = bpf_map__fd(skel->maps.xdpdns_zones);
 	m->config = bpf_map__fd(skel->maps.xdpdns_config);
 	m->stats = bpf_map__fd(skel->maps.xdpdns_stats);
+	m->cache = bpf_map__fd(skel->maps.xdpdns_cache);
 }
 
 struct xdpdns *loader_load_unpinned(struct xdpdns_maps *m)

@@ -143,7 +143,7 @@ static int open_pin(const char *dir, const char *name)
 void maps_close(struct xdpdns_maps *m)
 {
 	int *fds[] = { &m->answers[0], &m->answers[1], &m->answers[2], &m->zones, &m->config,
-		       &m->stats };
+		       &m->stats, &m->cache };
 
 	for (size_t i = 0; i < sizeof(fds) / sizeof(fds[0]); i++) {
 		if (*fds[i] >= 0)
@@ -161,6 +161,7 @@ int maps_open_pinned(struct xdpdns_maps *m, const char *pin_dir)
 		{ &m->answers[0], XDPDNS_MAP_ANSWERS_S }, { &m->answers[1], XDPDNS_MAP_ANSWERS_M },
 		{ &m->answers[2], XDPDNS_MAP_ANSWERS_L }, { &m->zones, XDPDNS_MAP_ZONES },
 		{ &m->config, XDPDNS_MAP_CONFIG },	  { &m->stats, XDPDNS_MAP_STATS },
+		{ &m->cache, XDPDNS_MAP_CACHE },
 	};
 
 	for (size_t i = 0; i < sizeof(want) / sizeof(want[0]); i++)
@@ -217,6 +218,31 @@ int maps_lookup_answer(const struct xdpdns_maps *m, const struct xdpdns_key_l *k
 	if (!len)
 		return -EINVAL;
 	if (bpf_map_lookup_elem(m->answers[xdpdns_key_class(len)], key, out))
+		return -errno;
+	return 0;
+}
+
+int maps_cache_key(const struct xdpdns_key_l *key, struct xdpdns_key_m *out)
+{
+	unsigned int len = xdpdns_key_name_len(key);
+
+	if (!len)
+		return -EINVAL;
+	if (len > XDPDNS_KEY_NAME_MAX(XDPDNS_KEY_M))
+		return -ENAMETOOLONG;
+	memcpy(out, key, sizeof(*out));	/* zero-filled past the name */
+	return 0;
+}
+
+int maps_lookup_cache(const struct xdpdns_maps *m, const struct xdpdns_key_l *key,
+		      struct xdpdns_cache_val *out)
+{
+	struct xdpdns_key_m km;
+	int err = maps_cache_key(key, &km);
+
+	if (err)
+		return err == -ENAMETOOLONG ? -ENOENT : err;
+	if (bpf_map_lookup_elem(m->cache, &km, out))
 		return -errno;
 	return 0;
 }

@@ -27,6 +27,7 @@ struct xdpdns_maps {
 	int zones;
 	int config;
 	int stats;
+	int cache;		/* promoted answers, XDPDNS_MAP_CACHE */
 };
 
 /* The class whose key holds a wire name of name_len bytes (1..255). */
@@ -93,5 +94,13 @@ int maps_read_counters(const struct xdpdns_maps *m, uint64_t out[XDPDNS_R_MAX]);
 /* Look up a question in the answer maps; -ENOENT when absent. */
 int maps_lookup_answer(const struct xdpdns_maps *m, const struct xdpdns_key_l *key,
 		       struct xdpdns_answer *out);
+
+/* The cache map's key of a question: key cut to struct xdpdns_key_m. -ENAMETOOLONG for a
+ * name that the cache map cannot hold (over 126 bytes), -EINVAL for a malformed key. */
+int maps_cache_key(const struct xdpdns_key_l *key, struct xdpdns_key_m *out);
+
+/* Look up a question in the promoted cache map; -ENOENT when absent (or not promotable). */
+int maps_lookup_cache(const struct xdpdns_maps *m, const struct xdpdns_key_l *key,
+		      struct xdpdns_cache_val *out);
 
 #endif

@@ -22,6 +22,7 @@
 	X(XDPDNS_R_ANSWER_OTHER,	5,  "answer_other")			\
 	X(XDPDNS_R_NODATA,		6,  "answer_nodata")			\
 	X(XDPDNS_R_NXDOMAIN,		7,  "answer_nxdomain")			\
+	X(XDPDNS_R_ANSWER_CACHED,	8,  "answer_cached")			\
 	X(XDPDNS_R_DROP_IPV4_IHL,	20, "drop_ipv4_ihl")			\
 	X(XDPDNS_R_DROP_IP_LEN,		21, "drop_ip_length")			\
 	X(XDPDNS_R_DROP_UDP_LEN,	22, "drop_udp_length")			\
@@ -52,7 +53,8 @@
 	X(XDPDNS_R_PASS_ZONE_RULE,	75, "pass_zone_rule")			\
 	X(XDPDNS_R_PASS_TRAILING,	76, "pass_trailing_bytes")		\
 	X(XDPDNS_R_PASS_TAIL_ADJUST,	77, "pass_tail_adjust_failed")		\
-	X(XDPDNS_R_PASS_ZONE_TABLE,	78, "pass_zone_table_mismatch")
+	X(XDPDNS_R_PASS_ZONE_TABLE,	78, "pass_zone_table_mismatch")		\
+	X(XDPDNS_R_PASS_CACHE_EXPIRED,	79, "pass_cache_expired")
 
 enum xdpdns_reason {
 	XDPDNS_R_OK = 0,	/* internal: keep going; never counted */

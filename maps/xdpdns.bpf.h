@@ -40,6 +40,15 @@ struct {
 } xdpdns_config SEC(".maps");
 
 struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, XDPDNS_CACHE_MAX_ENTRIES);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__type(key, struct xdpdns_key_m);
+	__type(value, struct xdpdns_cache_val);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} xdpdns_cache SEC(".maps");
+
+struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
 	__uint(max_entries, XDPDNS_R_MAX);
 	__type(key, __u32);

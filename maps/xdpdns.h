@@ -158,12 +158,46 @@ struct xdpdns_config {
 _Static_assert(sizeof(struct xdpdns_config) == 192, "config ABI changed");
 
 /*
+ * Promoted cache: the most popular answers of the daemon's forwarder cache for names outside
+ * every served zone, learnt only from its own upstream answers (never from packets on the
+ * wire), keyed like xdpdns_ans_m (names of at most 126 bytes; longer ones are not promoted).
+ * The fast path consults it only where it would pass pass_not_authoritative, only for
+ * queries without DO and CD (the forwarder caches those apart, with other contents), and
+ * answers while bpf_ktime_get_ns() < expire_ns; from then on it passes (pass_cache_expired)
+ * and the slow path refreshes the entry. Every TTL field (the 32-bit big-endian field at
+ * data[ttl_off[i]]) is zero in ans.data[] and in ans.csum; the fast path writes the seconds
+ * left, (expire_ns - now) / 10^9 rounded down, into each and adds them to the UDP checksum.
+ * The reply has QR, RA, RD and CD copied, no AA (it is not authoritative), rcode ans.rcode;
+ * ans.flags must be 0 (anything else is passed, pass_slow_path_entry).
+ */
+#define XDPDNS_CACHE_TTLS_MAX		8	/* records of one promoted answer */
+/*
+ * Promoted answers at most: the daemon's promoter writes no more than this (its top set),
+ * and picking the top set costs the forwarder cache O(entries x this) under its shard locks.
+ */
+#define XDPDNS_CACHE_MAX_ENTRIES	1024
+
+struct xdpdns_cache_val {
+	__u64	expire_ns;		/* CLOCK_MONOTONIC: served while now < expire_ns */
+	__u16	ttl_off[XDPDNS_CACHE_TTLS_MAX];	/* TTL fields: offsets in ans.data[] */
+	__u8	n_ttls;			/* used entries of ttl_off[] */
+	__u8	pad[7];			/* zero */
+	struct xdpdns_answer ans;	/* owners 0xc00c, TTLs zero, csum with them zero */
+};
+_Static_assert(sizeof(struct xdpdns_cache_val) == 32 + 16 + XDPDNS_ANSWER_MAX,
+	       "cache value ABI changed");
+
+/*
  * The meaning of the maps' contents, beyond their layout (which the loader compares on its
  * own): bumped whenever a program of this build would misread entries that an earlier build
  * writes, or the reverse. Pins holding another value are replaced like pins of another layout.
  *   1  NODATA entries carry XDPDNS_ANS_ZONE_SOA instead of an SOA of their own
+ *   2  the promoted cache map xdpdns_cache, counters answer_cached and pass_cache_expired:
+ *      a fresh set of pins rather than maps shared with a build whose program never reads
+ *      the cache map (its daemon would leave the entries a newer one promoted to expire
+ *      unrefreshed, and nothing would delete them)
  */
-#define XDPDNS_ABI		1
+#define XDPDNS_ABI		2
 
 /* Pins: LIBBPF_PIN_BY_NAME pins every map under the pin directory with its own name. */
 #define XDPDNS_PIN_DIR_DEFAULT	"/sys/fs/bpf/xdpdns"
@@ -173,6 +207,7 @@ _Static_assert(sizeof(struct xdpdns_config) == 192, "config ABI changed");
 #define XDPDNS_MAP_ZONES	"xdpdns_zones"
 #define XDPDNS_MAP_CONFIG	"xdpdns_config"
 #define XDPDNS_MAP_STATS	"xdpdns_stats"
+#define XDPDNS_MAP_CACHE	"xdpdns_cache"
 #define XDPDNS_PROG_PIN		"xdpdns_prog"	/* the XDP program, pinned beside its maps */
 
 #endif

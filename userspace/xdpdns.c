@@ -31,6 +31,7 @@
 #include "userspace/kube/watch.h"
 #include "userspace/server/forward_opts.h"
 #include "userspace/server/kubedns.h"
+#include "userspace/server/promote.h"
 #include "userspace/server/server.h"
 #include "userspace/metrics/metrics.h"
 #include "userspace/util/log.h"
@@ -675,6 +676,24 @@ static uint64_t now_ms(void)
 	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
 }
 
+/* One promoter pass (nothing when there is no cache); logs once into and out of trouble. */
+static void promote_run(struct promote *pr)
+{
+	static int failing;
+	struct timespec ts;
+	int err;
+
+	if (!pr)
+		return;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	err = promote_tick(pr, (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec);
+	if (err && !failing)
+		log_warn("promoting cached answers into the fast path: %s", strerror(-err));
+	else if (!err && failing)
+		log_info("promoting cached answers into the fast path: working again");
+	failing = err;
+}
+
 static int libbpf_log(enum libbpf_print_level level, const char *fmt, va_list ap)
 {
 	if (level == LIBBPF_DEBUG && log_level_max < LOG_LVL_DEBUG)
@@ -822,6 +841,7 @@ int main(int argc, char **argv)
 	struct server *srv = NULL;
 	struct forward_shared *fsh = NULL;
 	struct cache *fcache = NULL;
+	struct promote *pr = NULL;
 	char status[KUBE_WATCH_STATUS_MAX] = "";
 	bool attached = false;
 	uint64_t next_tick = 0;
@@ -890,6 +910,15 @@ int main(int argc, char **argv)
 		log_err("cannot read the maps: %s", strerror(-err));
 		goto out_close_loader;
 	}
+	/* Hot forwarded answers into the fast path; without a cache, none (promote.h). */
+	pr = fcache ? promote_new(fcache, ld.maps.cache) : NULL;
+	if (fcache && !pr) {
+		err = -errno;
+		log_err("cannot start the cache promoter: %s", strerror(-err));
+		goto out_free_publish;
+	}
+	if (!pr)
+		promote_map_clear(ld.maps.cache);
 	if (o.http.enabled) {
 		hs = metrics_server_start((const struct sockaddr *)&o.http.sa, o.http.len,
 					  metrics_counters_maps, &ld.maps);
@@ -994,6 +1023,7 @@ int main(int argc, char **argv)
 			err = map_heartbeat_write(&ld.maps);
 			if (err)
 				log_warn("heartbeat: %s", strerror(-err));
+			promote_run(pr);
 		} else if (!attached && now >= next_tick) {
 			next_tick = now + TICK_MS;
 		}
@@ -1007,6 +1037,7 @@ out_detach:
 	server_free(srv);
 out_free_publish:
 	metrics_server_stop(hs);	/* before the maps it reads are closed */
+	promote_free(pr);
 	publish_free(p);
 out_close_loader:
 	/* A failed start leaves alone the pins an earlier instance may still answer from. */

@@ -6,7 +6,8 @@
  *   xdpdnsctl [--pin-dir DIR] lookup NAME TYPE   the fast path's answer to one question
  *
  * lookup walks the maps in the order bpf/xdpdns.bpf.c does: the (name, type) entry, then
- * the name's existence entry (NODATA), then the zone table; it decodes the pre-rendered
+ * the name's existence entry (NODATA), then the zone table, then for names in no zone the
+ * promoted cache map (TTLs as the fast path would send them now); it decodes the pre-rendered
  * records with libldns and names the counter the query would bump. It does not send
  * anything. Exit status: 0, or 1 with a message on stderr.
  */
@@ -41,7 +42,8 @@ static void usage(FILE *f)
 		"  stats              every fast-path counter as 'name value', summed over CPUs\n"
 		"  lookup NAME TYPE   what the fast path answers for NAME TYPE (class IN): the\n"
 		"                     map entry and its records, the name's NODATA entry, or the\n"
-		"                     zone-table decision, in the order the fast path looks\n"
+		"                     zone-table decision, or the promoted cache entry, in the\n"
+		"                     order the fast path looks\n"
 		"                     TYPE: A, AAAA, SRV, PTR, TXT, CNAME, NS, SOA, any type\n"
 		"                     name, or a number\n"
 		"\n"
@@ -332,6 +334,63 @@ static void entry_head(enum xdpdns_key_class c, const char *qname, uint16_t key_
 	putchar(']');
 }
 
+/* A name in no zone: the promoted cache map (queries without DO and CD). 0 or 1. */
+static int cache_print(const struct xdpdns_maps *m, struct xdpdns_key_l *key, uint16_t qtype,
+		       unsigned int qlen, const char *qname, struct size_info *sz,
+		       const struct xdpdns_config *cfg)
+{
+	struct xdpdns_cache_val v;
+	struct timespec ts;
+	uint64_t now, left;
+	int err;
+
+	key->qtype = htons(qtype);
+	printf("cache      %s [%s ", XDPDNS_MAP_CACHE, qname);
+	type_print(qtype);
+	putchar(']');
+	err = maps_lookup_cache(m, key, &v);
+	if (err == -ENOENT) {
+		printf(": none\n");
+		verdict_print(XDPDNS_R_PASS_NOT_AUTH, sz, cfg);
+		return 0;
+	}
+	if (err) {
+		putchar('\n');
+		fprintf(stderr, "xdpdnsctl: reading %s: %s\n", XDPDNS_MAP_CACHE, strerror(-err));
+		return 1;
+	}
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	now = (uint64_t)ts.tv_sec * 1000000000ULL + (uint64_t)ts.tv_nsec;
+	left = v.expire_ns > now ? (v.expire_ns - now) / 1000000000ULL : 0;
+	printf(" (queries without DO and CD): %" PRIu64 " s left\n", left);
+	if (v.ans.flags || v.ans.len > XDPDNS_ANSWER_MAX || v.n_ttls > XDPDNS_CACHE_TTLS_MAX) {
+		verdict_print(XDPDNS_R_PASS_ENTRY, sz, cfg);
+		return 0;
+	}
+	if (!left) {
+		verdict_print(XDPDNS_R_PASS_CACHE_EXPIRED, sz, cfg);
+		return 0;
+	}
+	for (unsigned int i = 0; i < v.n_ttls; i++) {
+		uint32_t t = htonl((uint32_t)(left > 0x7fffffff ? 0x7fffffff : left));
+
+		if (v.ttl_off[i] + 4u > v.ans.len) {
+			fprintf(stderr, "xdpdnsctl: the cache entry's TTL offset %u is past its "
+				"data\n", v.ttl_off[i]);
+			return 1;
+		}
+		memcpy(v.ans.data + v.ttl_off[i], &t, 4);
+	}
+	if (records_print(key->name, qlen, qtype, v.ans.rcode, v.ans.ancount, v.ans.nscount,
+			  v.ans.arcount, v.ans.data, v.ans.len)) {
+		fprintf(stderr, "xdpdnsctl: the cache entry holds records that do not decode\n");
+		return 1;
+	}
+	sz->plain += v.ans.len;
+	verdict_print(XDPDNS_R_ANSWER_CACHED, sz, cfg);
+	return 0;
+}
+
 static int cmd_lookup(const struct xdpdns_maps *m, struct xdpdns_key_l key, uint16_t qtype)
 {
 	struct xdpdns_zone zones[XDPDNS_MAX_ZONES];
@@ -450,8 +509,7 @@ static int cmd_lookup(const struct xdpdns_maps *m, struct xdpdns_key_l key, uint
 		goto out_free_name;
 	}
 	printf("zone       none of the %u zones holds the name\n", n_zones);
-	verdict_print(XDPDNS_R_PASS_NOT_AUTH, &sz, &cfg);
-	ret = 0;
+	ret = cache_print(m, &key, qtype, qlen, qname, &sz, &cfg);
 out_free_name:
 	free(qname);
 	return ret;

@@ -33,6 +33,7 @@
 #define DNS_FLAG_OPCODE		0x7800
 #define DNS_FLAG_AA		0x0400
 #define DNS_FLAG_RD		0x0100
+#define DNS_FLAG_RA		0x0080
 #define DNS_FLAG_CD		0x0010
 #define DNS_EDNS_DO		0x8000
 #define DNS_RCODE_NXDOMAIN	3
@@ -40,6 +41,8 @@
 #define VLAN_MAX_DEPTH		2
 #define KEY_WORDS		66	/* 528 bytes: see struct scratch */
 #define HEAD_MAX		384	/* >= 22 (eth+2 vlan) + 40 + 8 + 12 + 255 + 4 */
+#define NSEC_PER_SEC		1000000000ULL
+#define TTL_MAX			0x7fffffffU	/* RFC 2181 8 */
 
 struct vlan_hdr {
 	__be16	tci;
@@ -514,6 +517,47 @@ __noinline int xdpdns_copy_answer(struct xdp_md *ctx, __u32 off, const struct xd
 }
 
 /*
+ * Write ttl (seconds, host order) into the TTL fields of a promoted answer that
+ * xdpdns_copy_answer() put at off, and return their contribution to the checksum as a sum
+ * of data[] at an even offset (the caller places it at the answer's parity), or -1. The
+ * fields are zero in the copied data and in its csum, so adding theirs is all it takes.
+ * A global function: verified once.
+ */
+__noinline int xdpdns_patch_ttls(struct xdp_md *ctx, __u32 off, const struct xdpdns_cache_val *cv,
+				 __u32 ttl)
+{
+	void *data = (void *)(long)ctx->data;
+	void *end = (void *)(long)ctx->data_end;
+	__be32 v = bpf_htonl(ttl);
+	__u16 w = csum_fold((__u64)(v & 0xffff) + (v >> 16));	/* its two words, as stored */
+	__u32 n, len;
+	__u64 sum = 0;
+
+	if (!cv)
+		return -1;
+	n = cv->n_ttls;
+	len = cv->ans.len;
+	if (n > XDPDNS_CACHE_TTLS_MAX || len > XDPDNS_ANSWER_MAX)
+		return -1;
+	for (__u32 i = 0; i < XDPDNS_CACHE_TTLS_MAX; i++) {
+		__u32 o;
+		__u8 *dst;
+
+		if (i >= n)
+			break;
+		o = cv->ttl_off[i];
+		if (o + 4 > len)
+			return -1;
+		dst = data + ((off + o) & 0x7ff);
+		if ((void *)(dst + 4) > end)
+			return -1;
+		*(__be32 *)dst = v;
+		sum += csum_at(w, o & 1);
+	}
+	return csum_fold(sum);
+}
+
+/*
  * Make the frame exactly len bytes long, keeping its first bytes up to the end of the
  * question. Growing at the tail is cheapest, but drivers differ in tailroom: native XDP
  * on veth leaves almost none (frames are sized to the query, rounded up to 64 bytes),
@@ -544,12 +588,15 @@ static __always_inline int grow_frame(struct xdp_md *ctx, const struct pkt *p, s
  * Rewrite the query into the reply: grow or shrink the frame to the reply's size, copy in
  * after the question either the answer a, or (a NULL) the negative answer zrcode with the SOA
  * of zone z, its three compression pointers set to soa_ptr; append the OPT; fix headers and
- * checksums. Inlined at each call site, so the a/z choice costs nothing.
+ * checksums. With cv (a is then &cv->ans), a promoted cache answer: its TTL fields get ttl,
+ * the header RA instead of AA, and the reason is answer_cached. Inlined at each call site,
+ * so the a/z/cv choice costs nothing.
  */
 static __always_inline enum xdpdns_reason reply(struct xdp_md *ctx, struct pkt *p,
 						const struct xdpdns_config *cfg, struct scratch *s,
 						const struct xdpdns_answer *a,
-						const struct xdpdns_zone *z, __be16 soa_ptr, __u8 zrcode)
+						const struct xdpdns_zone *z, __be16 soa_ptr, __u8 zrcode,
+						const struct xdpdns_cache_val *cv, __u32 ttl)
 {
 	__u32 blen = a ? a->len : XDPDNS_SOA_LEN;
 	__u16 bsum = a ? a->csum : z->soa_csum;
@@ -578,6 +625,13 @@ static __always_inline enum xdpdns_reason reply(struct xdp_md *ctx, struct pkt *
 	 * stack drops on its UDP checksum, and is counted; none is expected. */
 	if (a && xdpdns_copy_answer(ctx, ans_off, a))
 		return XDPDNS_R_PASS_TAIL_ADJUST;
+	if (cv) {
+		int tsum = xdpdns_patch_ttls(ctx, ans_off, cv, ttl);
+
+		if (tsum < 0)
+			return XDPDNS_R_PASS_TAIL_ADJUST;
+		sum += csum_at((__u16)tsum, odd);
+	}
 	data = (void *)(long)ctx->data;
 	end = (void *)(long)ctx->data_end;
 
@@ -613,12 +667,13 @@ static __always_inline enum xdpdns_reason reply(struct xdp_md *ctx, struct pkt *
 		ar++;
 	}
 
-	/* Header: same ID, QR AA, RD and CD copied, RA Z AD clear, our RCODE. */
+	/* Header: same ID, QR AA (a promoted answer: RA, not authoritative), RD and CD copied,
+	 * Z AD clear, our RCODE. */
 	h = data + p->dns_off;
 	if ((void *)(h + 1) > end)
 		return XDPDNS_R_PASS_TAIL_ADJUST;
-	flags = DNS_FLAG_QR | DNS_FLAG_AA | (bpf_ntohs(p->qflags) & (DNS_FLAG_RD | DNS_FLAG_CD)) |
-		rcode;
+	flags = DNS_FLAG_QR | (cv ? DNS_FLAG_RA : DNS_FLAG_AA) |
+		(bpf_ntohs(p->qflags) & (DNS_FLAG_RD | DNS_FLAG_CD)) | rcode;
 	h->flags = bpf_htons(flags);
 	h->ancount = bpf_htons(an);
 	h->nscount = bpf_htons(ns);
@@ -678,6 +733,8 @@ static __always_inline enum xdpdns_reason reply(struct xdp_md *ctx, struct pkt *
 	__builtin_memcpy(eth->h_source, eth->h_dest, ETH_ALEN);
 	__builtin_memcpy(eth->h_dest, mac, ETH_ALEN);
 
+	if (cv)
+		return XDPDNS_R_ANSWER_CACHED;
 	if (rcode == DNS_RCODE_NXDOMAIN)
 		return XDPDNS_R_NXDOMAIN;
 	if (an == 0)
@@ -696,7 +753,46 @@ static __always_inline enum xdpdns_reason reply(struct xdp_md *ctx, struct pkt *
 	}
 }
 
-/* Look the question up and answer it: exact entry, then the name's NODATA, then the zone. */
+/*
+ * A name in no served zone: the promoted cache (maps/xdpdns.h), for names of key class S or
+ * M and queries without DO and CD (cached apart by the forwarder). Past its expiry an entry
+ * is passed, so an answer is never served beyond its TTL.
+ */
+static __always_inline enum xdpdns_reason answer_cached(struct xdp_md *ctx, struct pkt *p,
+							const struct xdpdns_config *cfg,
+							struct scratch *s, int cls)
+{
+	struct xdpdns_cache_val *cv;
+	__u64 now, left;
+
+	if (cls > 1 || p->do_bit || (p->qflags & bpf_htons(DNS_FLAG_CD)))
+		return XDPDNS_R_PASS_NOT_AUTH;
+	/* xdpdns_build_key() zeroed a class-S key only to its size: zero it to class M's */
+	if (cls == 0) {
+		for (__u32 i = XDPDNS_KEY_S / 8 + 1; i < XDPDNS_KEY_M / 8; i++)
+			s->kw[i] = 0;
+	}
+	*(__be16 *)s->kw = p->qtype;
+	cv = bpf_map_lookup_elem(&xdpdns_cache, s->kw);
+	if (!cv)
+		return XDPDNS_R_PASS_NOT_AUTH;
+	if (cv->ans.flags || cv->ans.len > XDPDNS_ANSWER_MAX || cv->n_ttls > XDPDNS_CACHE_TTLS_MAX)
+		return XDPDNS_R_PASS_ENTRY;
+	now = bpf_ktime_get_ns();
+	if (now >= cv->expire_ns)
+		return XDPDNS_R_PASS_CACHE_EXPIRED;
+	left = (cv->expire_ns - now) / NSEC_PER_SEC;
+	if (!left)	/* a TTL of 0 would not be cached by the client: as good as expired */
+		return XDPDNS_R_PASS_CACHE_EXPIRED;
+	if (left > TTL_MAX)
+		left = TTL_MAX;
+	return reply(ctx, p, cfg, s, &cv->ans, NULL, 0, 0, cv, (__u32)left);
+}
+
+/*
+ * Look the question up and answer it: exact entry, then the name's NODATA, then the zone;
+ * names in no zone from the promoted cache.
+ */
 static __always_inline enum xdpdns_reason answer_query(struct xdp_md *ctx, struct pkt *p,
 						       const struct xdpdns_config *cfg,
 						       struct scratch *s)
@@ -720,7 +816,7 @@ static __always_inline enum xdpdns_reason answer_query(struct xdp_md *ctx, struc
 		if ((a->flags & XDPDNS_ANS_PASS) || a->len > XDPDNS_ANSWER_MAX)
 			return XDPDNS_R_PASS_ENTRY;
 		if (!(a->flags & XDPDNS_ANS_ZONE_SOA))
-			return reply(ctx, p, cfg, s, a, NULL, 0, 0);
+			return reply(ctx, p, cfg, s, a, NULL, 0, 0, NULL, 0);
 		/* Negative with the SOA of its zone: the entry names the zone, which must
 		 * be in use and end the name (it does, unless the table is being rewritten). */
 		zi = a->zone;
@@ -731,12 +827,12 @@ static __always_inline enum xdpdns_reason answer_query(struct xdp_md *ctx, struc
 			return XDPDNS_R_PASS_ZONE_TABLE;
 		start = (s->name_len - z->name_len) & 0xff;
 		return reply(ctx, p, cfg, s, NULL, z,
-			     bpf_htons(0xc000 | (XDPDNS_QNAME_OFF + start)), a->rcode);
+			     bpf_htons(0xc000 | (XDPDNS_QNAME_OFF + start)), a->rcode, NULL, 0);
 	}
 
 	zi = xdpdns_find_zone(s, cfg->n_zones);
 	if (zi < 0)
-		return XDPDNS_R_PASS_NOT_AUTH;
+		return answer_cached(ctx, p, cfg, s, cls);
 	z = bpf_map_lookup_elem(&xdpdns_zones, &zi);
 	if (!z)
 		return XDPDNS_R_PASS_NOT_AUTH;
@@ -744,7 +840,7 @@ static __always_inline enum xdpdns_reason answer_query(struct xdp_md *ctx, struc
 	if (z->action != XDPDNS_ZONE_AUTH)
 		return XDPDNS_R_PASS_ZONE_RULE;
 	return reply(ctx, p, cfg, s, NULL, z, bpf_htons(0xc000 | (XDPDNS_QNAME_OFF + start)),
-		     DNS_RCODE_NXDOMAIN);
+		     DNS_RCODE_NXDOMAIN, NULL, 0);
 }
 
 static __always_inline enum xdpdns_reason fresh(const struct xdpdns_config *cfg)

@@ -27,7 +27,7 @@ static void fds_reset(struct fixture *f)
 {
 	for (int i = 0; i < XDPDNS_CLASS_COUNT; i++)
 		f->maps.answers[i] = -1;
-	f->maps.zones = f->maps.config = f->maps.stats = -1;
+	f->maps.zones = f->maps.config = f->maps.stats = f->maps.cache = -1;
 	f->prog_fd = -1;
 }
 
@@ -65,14 +65,14 @@ static int pin_path(char *buf, size_t len, const char *dir, const char *name)
 /* Pins in the order of struct xdpdns_maps plus the program. */
 static const char *const pin_names[] = {
 	XDPDNS_MAP_ANSWERS_S, XDPDNS_MAP_ANSWERS_M, XDPDNS_MAP_ANSWERS_L, XDPDNS_MAP_ZONES,
-	XDPDNS_MAP_CONFIG,    XDPDNS_MAP_STATS,	    FIXTURE_PROG_PIN,
+	XDPDNS_MAP_CONFIG,    XDPDNS_MAP_STATS,	    XDPDNS_MAP_CACHE,	  FIXTURE_PROG_PIN,
 };
 
 int fixture_share(struct fixture *f)
 {
 	const int fds[] = { f->maps.answers[0], f->maps.answers[1], f->maps.answers[2],
 			    f->maps.zones,	f->maps.config,	    f->maps.stats,
-			    f->prog_fd };
+			    f->maps.cache,	f->prog_fd };
 	char path[PATH_MAX];
 	int err;
 

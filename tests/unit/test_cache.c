@@ -86,6 +86,7 @@ Test(cache, ttl_decrements_with_time_spent)
 	clock_ms += 1500;	/* whole seconds only */
 	cr_assert_eq(lookup(c, &k, 0, out, &hit), (int)len);
 	cr_assert_eq(hit.ttl_left, 299);
+	cr_assert_eq(hit.ms_left, 298500, "the promoter's expiry: to the millisecond");
 	cr_assert_eq(th_rr_ttl(out, len, 0), 299);
 	cr_assert_eq(th_rr_ttl(out, len, 1), 299);
 
@@ -93,6 +94,7 @@ Test(cache, ttl_decrements_with_time_spent)
 	cr_assert_eq(lookup(c, &k, 0, out, &hit), (int)len);
 	cr_assert_eq(th_rr_ttl(out, len, 0), 1);
 	cr_assert_eq(hit.stale, false);
+	cr_assert_eq(hit.ms_left, 1);
 
 	clock_ms = 1000000 + 300000;
 	cr_assert_eq(lookup(c, &k, 0, out, &hit), -ENOENT, "expired at its TTL");

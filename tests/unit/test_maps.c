@@ -236,11 +236,12 @@ Test(maps, open_pinned_missing_dir)
 	cr_assert_eq(m.zones, -1);
 	cr_assert_eq(m.config, -1);
 	cr_assert_eq(m.stats, -1);
+	cr_assert_eq(m.cache, -1);
 }
 
 Test(maps, lookup_rejects_malformed_key)
 {
-	struct xdpdns_maps m = { { -1, -1, -1 }, -1, -1, -1 };
+	struct xdpdns_maps m = { { -1, -1, -1 }, -1, -1, -1, -1 };
 	struct xdpdns_key_l k = { 0 };
 	struct xdpdns_answer a;
 
@@ -250,7 +251,7 @@ Test(maps, lookup_rejects_malformed_key)
 
 Test(maps, read_counter_sums_cpus)
 {
-	struct xdpdns_maps m = { { -1, -1, -1 }, -1, -1, -1 };
+	struct xdpdns_maps m = { { -1, -1, -1 }, -1, -1, -1, -1 };
 	int ncpu = libbpf_num_possible_cpus();
 	__u32 key = XDPDNS_R_NXDOMAIN;
 	uint64_t got, want = 0;

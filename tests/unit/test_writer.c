@@ -695,7 +695,7 @@ Test(writer, free_accepts_null)
 
 /* Real kernel maps, as root. */
 
-static struct xdpdns_maps km = { { -1, -1, -1 }, -1, -1, -1 };
+static struct xdpdns_maps km = { { -1, -1, -1 }, -1, -1, -1, -1 };
 
 static void kernel_maps_create(void)
 {

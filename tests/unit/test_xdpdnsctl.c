@@ -12,6 +12,7 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 #include <arpa/inet.h>
 
@@ -23,7 +24,7 @@
 
 static char pin_dir[64];
 static char ctl[PATH_MAX];
-static struct xdpdns_maps m = { { -1, -1, -1 }, -1, -1, -1 };
+static struct xdpdns_maps m = { { -1, -1, -1 }, -1, -1, -1, -1 };
 
 /* SOA RR of xdpdns.h's layout, its three pointers set to ptr (0 in the zone table). */
 static void soa_fill(uint8_t *soa, uint16_t ptr)
@@ -112,6 +113,10 @@ static void setup(void)
 	m.stats = bpf_map_create(BPF_MAP_TYPE_PERCPU_ARRAY, XDPDNS_MAP_STATS, 4, 8, XDPDNS_R_MAX,
 				 NULL);
 	pin(m.stats, XDPDNS_MAP_STATS);
+	m.cache = bpf_map_create(BPF_MAP_TYPE_HASH, XDPDNS_MAP_CACHE, sizeof(struct xdpdns_key_m),
+				 sizeof(struct xdpdns_cache_val), XDPDNS_CACHE_MAX_ENTRIES,
+				 &hash_opts);
+	pin(m.cache, XDPDNS_MAP_CACHE);
 
 	memcpy(a.data, a_rr, sizeof(a_rr));
 	a.csum = xdpdns_csum_partial(a.data, a.len);
@@ -137,7 +142,8 @@ static void setup(void)
 static void teardown(void)
 {
 	const char *names[] = { XDPDNS_MAP_ANSWERS_S, XDPDNS_MAP_ANSWERS_M, XDPDNS_MAP_ANSWERS_L,
-				XDPDNS_MAP_ZONES,     XDPDNS_MAP_CONFIG,    XDPDNS_MAP_STATS };
+				XDPDNS_MAP_ZONES,     XDPDNS_MAP_CONFIG,    XDPDNS_MAP_STATS,
+				XDPDNS_MAP_CACHE };
 	char path[128];
 
 	maps_close(&m);
@@ -237,6 +243,42 @@ Test(xdpdnsctl, lookup_zone_rules)
 				      "verdict    pass_not_authoritative (XDP_PASS)", NULL });
 	expect("lookup www.example.com ANY", 0,
 	       (const char *const[]){ "verdict    pass_qtype (XDP_PASS)", NULL });
+}
+
+/* Names in no zone: the promoted cache entry, TTLs as the fast path would send them now. */
+Test(xdpdnsctl, lookup_cache)
+{
+	static const uint8_t rr[] = { 0xc0, 0x0c, 0, 1, 0, 1, 0, 0, 0, 0, 0, 4, 198, 18, 0, 7 };
+	struct xdpdns_cache_val v = { .n_ttls = 1, .ttl_off = { 6 } };
+	struct xdpdns_key_l kl;
+	struct xdpdns_key_m km;
+	struct timespec ts;
+
+	v.ans.ancount = 1;
+	v.ans.len = sizeof(rr);
+	memcpy(v.ans.data, rr, sizeof(rr));
+	v.ans.csum = xdpdns_csum_partial(rr, sizeof(rr));
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	v.expire_ns = (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec +
+		      3600500000000ull;	/* 3600.5 s: 3600 left for a good while */
+	cr_assert_eq(xdpdns_key_build(&kl, (const uint8_t *)"\x03www\x07" "example\x03org", 17,
+				      1), 0);
+	cr_assert_eq(maps_cache_key(&kl, &km), 0);
+	cr_assert_eq(bpf_map_update_elem(m.cache, &km, &v, BPF_ANY), 0);
+	expect("lookup WWW.example.org A", 0,
+	       (const char *const[]){ "none of the 2 zones holds the name",
+				      "cache      xdpdns_cache [www.example.org. A] (queries without "
+				      "DO and CD): 3600 s left",
+				      "www.example.org.\t3600\tIN\tA\t198.18.0.7",
+				      "verdict    answer_cached (XDP_TX), reply 49 bytes", NULL });
+	expect("lookup www.example.org AAAA", 0,
+	       (const char *const[]){ "[www.example.org. AAAA]: none",
+				      "verdict    pass_not_authoritative (XDP_PASS)", NULL });
+	v.expire_ns = 1;
+	cr_assert_eq(bpf_map_update_elem(m.cache, &km, &v, BPF_ANY), 0);
+	expect("lookup www.example.org A", 0,
+	       (const char *const[]){ "0 s left", "verdict    pass_cache_expired (XDP_PASS)",
+				      NULL });
 }
 
 Test(xdpdnsctl, lookup_stale_heartbeat)

@@ -486,6 +486,7 @@ int cache_lookup(struct cache *c, const struct cache_key *k, unsigned int flags,
 	}
 	hit->negative = e->negative;
 	hit->ttl_left = hit->stale ? c->cfg.stale_ttl : e->ttl - elapsed;
+	hit->ms_left = hit->stale ? 0 : (uint32_t)(ttl_ms - age_ms);
 	ret = (int)e->len;
 	if (flags & CACHE_PEEK)
 		goto out_unlock;

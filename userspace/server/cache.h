@@ -88,6 +88,8 @@ struct cache_hit {
 	bool prefetch;		/* the caller should refresh this entry now */
 	bool negative;		/* NXDOMAIN or NODATA */
 	uint32_t ttl_left;	/* s; stale_ttl when stale */
+	uint32_t ms_left;	/* ms until it expires (0 when stale): fresh while the cache's
+				 * clock reads less than its time of the lookup plus this */
 };
 
 struct cache_top_entry {
