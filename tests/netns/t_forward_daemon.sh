@@ -71,7 +71,8 @@ for k in ka kb; do
 done
 for i in $(seq 100); do
 	ok=1
-	ip netns exec "$XT_SRV" kdig @$KA +timeout=1 +retry=0 +short www.example.test A 2>/dev/null | grep -q . || ok=0
+	ip netns exec "$XT_SRV" kdig @$KA +timeout=1 +retry=0 +short \
+		www.example.test A 2>/dev/null | grep -q . || ok=0
 	ip netns exec "$XT_SRV" kdig @$KB -p 5353 +timeout=1 +retry=0 +short \
 		orders-db.prod.example.com A 2>/dev/null | grep -q . || ok=0
 	[ $ok = 1 ] && break
@@ -87,7 +88,11 @@ knot_count()
 		awk -F' = ' -v k="mod-stats.$2" '$1 == k { print $2 }')
 	echo "${v:-0}"
 }
-knot_queries() { echo $(($(knot_count "$1" 'request-protocol[udp4]') + $(knot_count "$1" 'request-protocol[tcp4]'))); }
+knot_queries()
+{
+	echo $(($(knot_count "$1" 'request-protocol[udp4]') +
+		$(knot_count "$1" 'request-protocol[tcp4]')))
+}
 
 xt_daemon_start --upstream "$KA" --forward "prod.example.com=$KB:5353"
 xt_daemon_wait_ready
@@ -99,7 +104,10 @@ ask()
 	xt_kdig "$J" "$XT_SRV4" "$@" || xt_fail "$1 $2 $3: no answer ($(cat "$J.err"))"
 }
 hdr() { jq -r '"rcode=\(.RCODE) AA=\(.AA) RA=\(.RA) TC=\(.TC)"' "$J"; }
-answers() { jq -r '[.answerRRs[]? | "\(.NAME) \(.TYPEname) \(.["rdata" + .TYPEname])"] | join(" | ")' "$J"; }
+answers()
+{
+	jq -r '[.answerRRs[]? | "\(.NAME) \(.TYPEname) \(.["rdata" + .TYPEname])"] | join(" | ")' "$J"
+}
 authority() { jq -r '[.authorityRRs[]? | "\(.NAME) \(.TYPEname)"] | join(" | ")' "$J"; }
 
 # ---- (a) an outside name through the daemon, UDP and TCP; (b) the cache -------------------

@@ -226,7 +226,7 @@ static size_t wname(uint8_t *buf, const char *text)
  * the zone, its owner a pointer to the CNAME's target, which points into the question. */
 Test(server_chase, in_zone_target_answered_from_the_zone)
 {
-	static const uint8_t web[] = { 3, 'w', 'e', 'b', 0xc0, 12 + 6 };	/* web.<question+6> */
+	static const uint8_t web[] = { 3, 'w', 'e', 'b', 0xc0, 12 + 6 };	/* web.<qname+6> */
 	static const uint8_t ip[4] = { 10, 96, 1, 1 };
 	struct dns_hdr h = { .id = 0xbeef, .flags = DNS_FLAG_QR | DNS_FLAG_AA | DNS_FLAG_RD,
 			     .count = { 1, 2, 0, 0 } };
@@ -309,7 +309,7 @@ Test(server_chase, query_and_finish)
 {
 	static const uint8_t ip[4] = { 192, 0, 2, 7 };
 	uint8_t q[512], part[DNS_MSG_MAX], sub[512], up[512], out[DNS_MSG_MAX], exp[512];
-	uint8_t db[DNS_NAME_MAX];
+	uint8_t db[DNS_NAME_MAX], db2[] = { 3, 'd', 'b', '2', 0xc0, 0 };
 	size_t ql = mkquery(q, "ExT.dEfAuLt.svc.cluster.local", A, 1, DNS_FLAG_RD | DNS_FLAG_CD,
 			    true, 0);
 	size_t dbl = wname(db, "db.example.org"), pl, sl, ul, len, at, at2;
@@ -358,9 +358,8 @@ Test(server_chase, query_and_finish)
 	cr_assert_eq(dns_write_name_rr(&w, DNS_OWNER_QNAME, CNAME, 5, db, dbl), 0);
 	at = w.len - dbl;
 	at2 = w.len + 2 + DNS_RR_FIXED_LEN;
-	cr_assert_eq(dns_write_name_rr(&w, DNS_OWNER_AT(at), CNAME, 300,
-				       (const uint8_t[]){ 3, 'd', 'b', '2', 0xc0, (uint8_t)(at + 3) },
-				       6), 0);
+	db2[5] = (uint8_t)(at + 3);	/* db2.<example.org of our CNAME's target> */
+	cr_assert_eq(dns_write_name_rr(&w, DNS_OWNER_AT(at), CNAME, 300, db2, sizeof(db2)), 0);
 	cr_assert_eq(dns_write_a(&w, DNS_OWNER_AT(at2), 42, ip), 0);
 	cr_assert_eq(dns_write_opt(&w, XDPDNS_EDNS_SIZE, 0, 0x8000), 0);
 	bytes_eq(out, len, exp, w.len);
@@ -538,17 +537,39 @@ static struct server *srv;
 static struct zone *srv_zone;
 static uint16_t srv_port;
 
+/* Nothing is bound to 127.0.0.1:port over UDP or TCP (binding without SO_REUSEPORT). */
+static bool port_free(uint16_t port)
+{
+	struct sockaddr_in sa = { .sin_family = AF_INET, .sin_port = htons(port),
+				  .sin_addr = { htonl(INADDR_LOOPBACK) } };
+	bool ok = true;
+
+	for (int type = SOCK_DGRAM, i = 0; i < 2; i++, type = SOCK_STREAM) {
+		int fd = socket(AF_INET, type, 0);
+
+		cr_assert_geq(fd, 0);
+		ok = ok && !bind(fd, (struct sockaddr *)&sa, sizeof(sa));
+		close(fd);
+	}
+	return ok;
+}
+
 static void srv_start(void)
 {
 	struct in_addr lo = { htonl(INADDR_LOOPBACK) };
 
 	srv_zone = demo();
+	/* Each test is a process, several run at once, and the server binds with SO_REUSEPORT,
+	 * which would share a port with another test's server: a port per process, free now. */
+	srand((unsigned int)getpid());
 	for (int i = 0; i < 20 && !srv; i++) {
 		struct server_config c = { .v4 = &lo, .n_v4 = 1, .workers = 1, .zone = srv_zone,
 					   .make_resolver = fake_make,
 					   .free_resolver = fake_free };
 
 		srv_port = (uint16_t)(20000 + rand() % 40000);
+		if (!port_free(srv_port))
+			continue;
 		c.port = srv_port;
 		srv = server_new(&c);
 	}

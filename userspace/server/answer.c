@@ -80,7 +80,7 @@ static int answer_any(const struct zone *z, const struct dns_query *q, struct zo
 
 /* ---- ExternalName chasing ---- */
 
-#define NAMES_MAX	32	/* names remembered for compression; later ones are written whole */
+#define NAMES_MAX	32	/* names kept for compression; later ones are written whole */
 #define COPY_ANSWER	1u	/* the answer section */
 #define COPY_REST	2u	/* authority when the answer is negative; additional but OPT */
 
@@ -96,7 +96,7 @@ struct builder {
 	struct {
 		uint8_t name[DNS_NAME_MAX];	/* decompressed */
 		size_t len;
-		size_t plain;	/* name[0..plain) is written as labels at off; then a pointer */
+		size_t plain;	/* name[0..plain) is written as labels at off, a pointer next */
 		size_t off;
 	} names[NAMES_MAX];
 };
