@@ -24,13 +24,32 @@
  * ANY (RFC 8482 4.1): in the zone, one RRset of the name (the first of A, AAAA, CNAME, SRV,
  * PTR, TXT, SOA, NS that it has), else the name's negative answer; it is cheap to answer and
  * a client asking ANY of a cluster name wants "something", not every set.
- * ExternalName owners (zone flag XDPDNS_ANS_PASS): the CNAME alone, as the CNAME question
- * gets it; chasing the target through the resolver is the resolver's adapter's job (see
- * server.h).
+ * ANY of an ExternalName owner is its CNAME alone (RFC 1034 4.3.2: ANY matches the CNAME).
  *
- * Returns SERVER_REPLY with *out_len set, SERVER_DROP, or SERVER_RESOLVE (the question is
- * well-formed, q is filled, and the zone does not answer it) when resolver is true.
- * The zone must not change during the call (server.h: the zone lock).
+ * ExternalName owners (zone flag XDPDNS_ANS_PASS for every type but CNAME): the CNAME is
+ * followed (RFC 1034 3.6.2 and 4.3.2 step 3a; k8s-dns-spec 2.5 and 4 #14, #17), CNAME first:
+ *  - a target inside a served zone is answered from the zone in the same response: its
+ *    records, or its NXDOMAIN / NODATA, whose rcode becomes the response's (RFC 6604) with
+ *    the CNAMEs in the answer and the target zone's SOA in the authority section (RFC 2308);
+ *    a target that is itself an ExternalName owner adds its CNAME and goes on;
+ *  - at most SERVER_CHASE_MAX CNAMEs; a target already in the chain (a loop) or one past
+ *    the limit ends the chase with the chain so far, NOERROR, as authoritative servers
+ *    (BIND, Knot, CoreDNS's DuplicateCNAME) answer it: the client's resolver sees the loop;
+ *  - a target outside every zone: without a resolver the chain so far (the CNAME alone,
+ *    NOERROR, RA=0); with one, SERVER_CHASE: out[0..*out_len) holds the response so far
+ *    (header, question, the CNAMEs), server_chase_query() builds the query for the target
+ *    and server_chase_finish() adds the resolver's answer.
+ * Every response of a chase has AA=1: RFC 1035 4.1.1 ties AA to the question's name, which is
+ * ours (CoreDNS sets it on these answers too); RA=1 only when the resolver took part.
+ * Records copied from another message (the zone's rendering for the target, the resolver's
+ * answer) are decoded and written again: owners and the names in NS, CNAME, PTR, MX and SOA
+ * rdata are compressed against names already in the response (RFC 1035 4.1.4), SRV targets
+ * are written whole (RFC 2782), other rdata is copied as it is (RFC 3597 5: no compression
+ * in other types). TTLs are kept.
+ *
+ * Returns SERVER_REPLY with *out_len set, SERVER_DROP, or when resolver is true
+ * SERVER_RESOLVE (the question is well-formed, q is filled, and the zone does not answer it)
+ * or SERVER_CHASE (above). The zone must not change during the call (server.h: the zone lock).
  */
 #ifndef XDPDNS_SERVER_ANSWER_H
 #define XDPDNS_SERVER_ANSWER_H
@@ -42,7 +61,9 @@
 #include "userspace/dns/dns.h"
 #include "userspace/zone/zone.h"
 
-enum server_verdict { SERVER_REPLY, SERVER_DROP, SERVER_RESOLVE };
+#define SERVER_CHASE_MAX	8	/* CNAMEs in one answer */
+
+enum server_verdict { SERVER_REPLY, SERVER_DROP, SERVER_RESOLVE, SERVER_CHASE };
 
 enum server_verdict server_answer(const struct zone *z, bool resolver, const uint8_t *msg,
 				  size_t len, struct dns_query *q, uint8_t *out, size_t cap,
@@ -51,5 +72,28 @@ enum server_verdict server_answer(const struct zone *z, bool resolver, const uin
 /* A response with only the header and question of q (and an OPT when q had one): for
  * SERVFAIL when a resolver fails. Returns the length, or 0 when cap is too small. */
 size_t server_answer_rcode(const struct dns_query *q, uint8_t rcode, uint8_t *out, size_t cap);
+
+/*
+ * The query for the target of a SERVER_CHASE: the last CNAME's target in part[0..part_len)
+ * (server_answer()'s output), the client's QTYPE and class, RD=1 (we recurse for it), CD
+ * and, with an OPT when the client had one, DO as the client sent them. The ID is the
+ * client's: this message never leaves the process (the forwarder sends its own random ID).
+ * Returns the length, or 0 when part holds no CNAME or cap is too small.
+ */
+size_t server_chase_query(const struct dns_query *q, const uint8_t *part, size_t part_len,
+			  uint8_t *out, size_t cap);
+
+/*
+ * The client's response from part (as above) and the resolver's response resp[0..resp_len)
+ * to server_chase_query()'s query: client ID, QR, opcode, AA, RD and CD copied, RA, TC when
+ * resp had it; the question as sent; the CNAMEs of part, then resp's answer section, its
+ * authority section when the answer is negative (NXDOMAIN, or no record of QTYPE: the SOA
+ * of RFC 2308), its additional records but OPT; an OPT when the client had one; the rcode
+ * is resp's (NOERROR or NXDOMAIN, RFC 6604). Records that do not fit in cap are left out
+ * with TC=1. Returns the length, or 0 (the caller answers SERVFAIL) when resp is NULL,
+ * malformed, for another question, or has another rcode.
+ */
+size_t server_chase_finish(const struct dns_query *q, const uint8_t *part, size_t part_len,
+			   const uint8_t *resp, size_t resp_len, uint8_t *out, size_t cap);
 
 #endif

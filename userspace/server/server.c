@@ -40,6 +40,8 @@ struct pending {
 	struct conn *conn;		/* TCP, or NULL for UDP */
 	struct pending *prev, *next;	/* the conn's list */
 	struct dns_query q;		/* for SERVFAIL and the UDP size */
+	uint8_t *chase;			/* an ExternalName chase: the answer so far (answer.h) */
+	size_t chase_len;
 	int fd;				/* UDP */
 	struct sockaddr_storage peer;
 	socklen_t peer_len;
@@ -181,11 +183,27 @@ static size_t udp_fit(const struct dns_query *q, uint8_t *msg, size_t len)
 static void pending_free(struct pending *p);
 static void resolver_done(void *arg, const uint8_t *msg, size_t len);
 
-/* Hand a query to the resolver; on failure answer SERVFAIL in *out_len. */
-static int resolve(struct worker *w, struct pending *p, const uint8_t *msg, size_t len)
+/*
+ * Hand a query to the resolver: the client's own (SERVER_RESOLVE), or for SERVER_CHASE the
+ * query for the target of the answer so far, part[0..part_len) (kept in p). 0, or -errno:
+ * the caller answers SERVFAIL.
+ */
+static int resolve(struct worker *w, struct pending *p, enum server_verdict v,
+		   const uint8_t *msg, size_t len, const uint8_t *part, size_t part_len)
 {
-	int err = w->res.resolve(w->res.ctx, msg, len, resolver_done, p);
+	uint8_t sub[DNS_HDR_LEN + DNS_NAME_MAX + 4 + DNS_OPT_LEN];
+	int err;
 
+	if (v == SERVER_CHASE) {
+		len = server_chase_query(&p->q, part, part_len, sub, sizeof(sub));
+		p->chase = malloc(part_len);
+		if (!len || !p->chase)
+			return -ENOMEM;
+		memcpy(p->chase, part, part_len);
+		p->chase_len = part_len;
+		msg = sub;
+	}
+	err = w->res.resolve(w->res.ctx, msg, len, resolver_done, p);
 	if (err)
 		log_debug("server: worker %u: resolve: %s", w->id, strerror(-err));
 	return err;
@@ -218,7 +236,7 @@ static void udp_read(struct worker *w, struct ev *ev)
 			continue;	/* over 64 KiB: no DNS message */
 		v = answer(w, w->riov[i].iov_base, w->rmsg[i].msg_len, &q, w->scratch,
 			   DNS_MSG_MAX, &len);
-		if (v == SERVER_RESOLVE) {
+		if (v == SERVER_RESOLVE || v == SERVER_CHASE) {
 			struct pending *p = calloc(1, sizeof(*p));
 
 			if (p) {
@@ -228,9 +246,10 @@ static void udp_read(struct worker *w, struct ev *ev)
 				memcpy(&p->peer, rm->msg_name, rm->msg_namelen);
 				p->peer_len = rm->msg_namelen;
 				p->ctl_len = reply_ctl(rm, p->ctl);
-				if (!resolve(w, p, w->riov[i].iov_base, w->rmsg[i].msg_len))
+				if (!resolve(w, p, v, w->riov[i].iov_base, w->rmsg[i].msg_len,
+					     w->scratch, len))
 					continue;
-				free(p);
+				pending_free(p);
 			}
 			len = server_answer_rcode(&q, DNS_RCODE_SERVFAIL, w->scratch, DNS_MSG_MAX);
 		} else if (v == SERVER_DROP) {
@@ -399,7 +418,7 @@ static int conn_process(struct conn *c)
 			break;
 		off += 2 + flen;
 		v = answer(w, msg, flen, &q, w->scratch, DNS_MSG_MAX, &len);
-		if (v == SERVER_RESOLVE) {
+		if (v == SERVER_RESOLVE || v == SERVER_CHASE) {
 			struct pending *p = calloc(1, sizeof(*p));
 
 			if (p) {
@@ -410,7 +429,7 @@ static int conn_process(struct conn *c)
 				if (c->pending)
 					c->pending->prev = p;
 				c->pending = p;
-				if (!resolve(w, p, msg, flen))
+				if (!resolve(w, p, v, msg, flen, w->scratch, len))
 					continue;
 				pending_free(p);
 			}
@@ -546,6 +565,7 @@ static void pending_free(struct pending *p)
 		if (p->next)
 			p->next->prev = p->prev;
 	}
+	free(p->chase);
 	free(p);
 }
 
@@ -554,14 +574,17 @@ static void resolver_done(void *arg, const uint8_t *msg, size_t len)
 	struct pending *p = arg;
 	struct worker *w = p->w;
 	struct conn *c = p->conn;
-	size_t n;
+	size_t n = 0;
 
-	if (msg && len >= DNS_HDR_LEN && len <= DNS_MSG_MAX) {
+	if (p->chase) {
+		n = server_chase_finish(&p->q, p->chase, p->chase_len, msg, len, w->scratch,
+					DNS_MSG_MAX);
+	} else if (msg && len >= DNS_HDR_LEN && len <= DNS_MSG_MAX) {
 		memcpy(w->scratch, msg, len);
 		n = len;
-	} else {
-		n = server_answer_rcode(&p->q, DNS_RCODE_SERVFAIL, w->scratch, DNS_MSG_MAX);
 	}
+	if (!n)
+		n = server_answer_rcode(&p->q, DNS_RCODE_SERVFAIL, w->scratch, DNS_MSG_MAX);
 	if (c) {
 		pending_free(p);
 		if (conn_queue(c, w->scratch, n))

@@ -30,8 +30,10 @@
  * are REFUSED and RA is 0. With one, each worker gets its own struct server_resolver; such
  * queries are handed to it, its answer is sent as it is (truncated for UDP), a failure gets
  * SERVFAIL, and a closed TCP connection cancels its pending queries. Zone answers keep RA=0
- * either way, as the fast path sends them. Not done here: chasing an ExternalName target
- * through the resolver (the CNAME is answered alone); that needs the forwarder.
+ * either way, as the fast path sends them. An ExternalName whose target is outside the
+ * zones (answer.h: SERVER_CHASE) is answered with its CNAME followed by the resolver's answer
+ * for the target (server_chase_query(), server_chase_finish(); RA=1); without a resolver,
+ * by its CNAME alone. A closed TCP connection cancels those sub-queries too.
  *
  * int functions return 0 or -errno; server_new() returns NULL and sets errno.
  */
