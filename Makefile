@@ -18,13 +18,14 @@ endif
 
 .DELETE_ON_ERROR:
 .SUFFIXES:
-.PHONY: all deps check-deps test test-unit test-bpf test-netns run bench bench-kube clean format
+.PHONY: all deps check-deps test test-unit test-bpf test-netns run bench bench-kube bench-slowpath clean format
 
 # Debian packages: build toolchain, libraries, and what tests, demo and bench run.
 DEB_PKGS := clang-19 llvm-19 bpftool libbpf-dev libxdp-dev xdp-tools libjson-c-dev \
 	libcurl4-openssl-dev libcriterion-dev libldns-dev pkg-config libelf-dev zlib1g-dev \
 	iproute2 knot-dnsutils dnsutils python3-dnspython make gcc uthash-dev jq \
-	openssl curl python3-kubernetes libyaml-dev libmicrohttpd-dev
+	openssl curl python3-kubernetes libyaml-dev libmicrohttpd-dev \
+	dnsperf nsd knot unbound dnsmasq-base bsdextrautils
 
 BPF_CFLAGS	:= -g -O2 --target=bpf -mcpu=v3 -Wall -Wextra -Werror -Wno-unused-parameter \
 		   -Imaps -Ibpf/lib -Ibpf -I/usr/include/$(shell uname -m)-linux-gnu
@@ -152,6 +153,10 @@ bench: all $(BENCH_SKELS) $(BENCH_BINS)
 # The live-sync benchmarks (bench/kube_sync.sh): minutes, so not part of `make bench`.
 bench-kube: all $(BENCH_SKELS) $(BENCH_BINS)
 	$(Q)bench/kube_sync.sh $(KUBE_BENCH_ARGS)
+
+# Issue 4: the slow path per core against NSD, Knot, Unbound and dnsmasq (bench/slowpath.sh).
+bench-slowpath: all $(OUT)/bench/reflect.bpf.o
+	$(Q)bench/slowpath.sh
 
 format:
 	$(Q)clang-format -i $$(git ls-files '*.c' '*.h')

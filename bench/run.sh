@@ -10,6 +10,8 @@
 #   compile    objects -> zone -> maps, 10,000 services / 100,000 endpoints
 #   publish    the daemon's share of DNS programming latency: 1,000 changes applied,
 #              built and published one at a time into the maps of that zone
+#   slowpath   issue 4: the slow path per core against NSD, Knot, Unbound and dnsmasq with
+#              dnsperf over a veth, and XDP's zone hit against it (bench/slowpath.sh, ~4 min)
 #
 # Benchmarks print figures and never assert timings; a non-zero exit means something failed
 # to build, load or pass its correctness checks. Output also goes to .output/bench/results.txt.
@@ -81,6 +83,7 @@ step() {
 	step helpers "$OUT/helpers" -r "$ROUNDS" -n 1000000
 	step compile "$OUT/compile" -i 3 "$OBJECTS"
 	step publish "$OUT/publish" -n 1000 "$OBJECTS"
+	step slowpath bench/slowpath.sh
 	echo
 	if [ $status = 0 ]; then
 		echo "bench: total $((SECONDS - start)) s, all benchmarks ran"
