@@ -2,6 +2,7 @@
 /* The slow-path server: workers, sockets, UDP batches, TCP connections. See server.h. */
 #include <arpa/inet.h>
 #include <errno.h>
+#include <sched.h>
 #include <netinet/tcp.h>
 #include <pthread.h>
 #include <stdatomic.h>
@@ -862,7 +863,13 @@ struct server *server_new(const struct server_config *cfg)
 		s->cfg.tcp_idle_ms = SERVER_TCP_IDLE_MS;
 	if (!s->cfg.tcp_max_conns)
 		s->cfg.tcp_max_conns = SERVER_TCP_MAX_CONNS;
-	cpus = sysconf(_SC_NPROCESSORS_ONLN);
+	/* the CPUs we may run on (taskset, a cgroup's cpuset), not every CPU online */
+	{
+		cpu_set_t set;
+
+		cpus = sched_getaffinity(0, sizeof(set), &set) ? sysconf(_SC_NPROCESSORS_ONLN)
+							       : CPU_COUNT(&set);
+	}
 	s->n_workers = cfg->workers ? cfg->workers : cpus > 0 ? (unsigned int)cpus : 1;
 	if (s->n_workers > SERVER_MAX_WORKERS)
 		s->n_workers = SERVER_MAX_WORKERS;
