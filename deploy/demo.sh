@@ -154,6 +154,8 @@ cat <<EOF
     $C dig +norec @$SRV6 web.demo.$Z AAAA                # NODATA: web is IPv4-only
     $C dig +norec @$SRV6 cache.demo.$Z AAAA
     $C dig +norec @$SRV6 +noall +answer KuBe-DnS.Kube-System.$Z A   # 0x20: the case comes back
+    $C dig +norec +tcp @$SRV4 kube-dns.kube-system.$Z A   # TCP: the slow-path server, same records
+    $C dig +norec @$SRV4 10-244-1-5.demo.pod.cluster.local A   # insecure pod name: the slow path
 
   What the fast path did, and what it holds for a name:
 
