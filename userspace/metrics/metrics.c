@@ -26,6 +26,7 @@
 
 #include "maps/maps.h"
 #include "userspace/metrics/metrics.h"
+#include "userspace/util/addr.h"
 #include "userspace/util/log.h"
 
 #define HTTP_CONNECTIONS_MAX	64	/* probes and a scraper need a handful */
@@ -57,71 +58,24 @@ uint64_t metrics_now_ms(void)
 	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
 }
 
-static int port_parse(const char *s, uint16_t *port)
-{
-	unsigned long v;
-	char *end;
-
-	if (*s < '0' || *s > '9')
-		return -EINVAL;
-	errno = 0;
-	v = strtoul(s, &end, 10);
-	if (errno || *end || v == 0 || v > 65535)
-		return -EINVAL;
-	*port = (uint16_t)v;
-	return 0;
-}
-
 int metrics_addr_parse(const char *s, struct metrics_addr *out)
 {
+	const struct sockaddr_in6 *a6 = (const struct sockaddr_in6 *)&out->sa;
+	const struct sockaddr_in *a4 = (const struct sockaddr_in *)&out->sa;
 	char host[INET6_ADDRSTRLEN];
-	const char *end, *port_s;
-	bool v6 = *s == '[';
-	uint16_t port;
-	size_t n;
+	bool v6;
 
 	memset(out, 0, sizeof(*out));
 	if (!strcmp(s, "off"))
 		return 0;
-	if (strlen(s) >= sizeof(out->text))
+	/* a port is required: a bare IPv6 address (no brackets) has none */
+	if (strlen(s) >= sizeof(out->text) || addr_parse(s, 0, &out->sa, &out->len, NULL, 0))
 		return -EINVAL;
-	if (v6) {
-		end = strchr(s, ']');
-		if (!end || end[1] != ':')
-			return -EINVAL;
-		n = (size_t)(end - s - 1);
-		port_s = end + 2;
-		s++;
-	} else {
-		end = strrchr(s, ':');
-		if (!end)
-			return -EINVAL;
-		n = (size_t)(end - s);
-		port_s = end + 1;
-	}
-	if (n >= sizeof(host) || port_parse(port_s, &port))
-		return -EINVAL;
-	memcpy(host, s, n);
-	host[n] = '\0';
-	if (v6) {
-		struct sockaddr_in6 *a6 = (struct sockaddr_in6 *)&out->sa;
-
-		if (inet_pton(AF_INET6, host, &a6->sin6_addr) != 1)
-			return -EINVAL;
-		a6->sin6_family = AF_INET6;
-		a6->sin6_port = htons(port);
-		out->len = sizeof(*a6);
-	} else {
-		struct sockaddr_in *a4 = (struct sockaddr_in *)&out->sa;
-
-		if (inet_pton(AF_INET, host, &a4->sin_addr) != 1)
-			return -EINVAL;
-		a4->sin_family = AF_INET;
-		a4->sin_port = htons(port);
-		out->len = sizeof(*a4);
-	}
+	v6 = out->sa.ss_family == AF_INET6;
+	inet_ntop(out->sa.ss_family, v6 ? (const void *)&a6->sin6_addr : (const void *)&a4->sin_addr,
+		  host, sizeof(host));
 	snprintf(out->text, sizeof(out->text), "%s%s%s:%u", v6 ? "[" : "", host, v6 ? "]" : "",
-		 port);
+		 ntohs(v6 ? a6->sin6_port : a4->sin_port));
 	out->enabled = true;
 	return 0;
 }

@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "forward_config.h"
+#include "userspace/util/addr.h"
 #include "userspace/util/log.h"
 
 static int fail(char *err, int code, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
@@ -32,73 +33,10 @@ void forward_config_init(struct forward_config *c)
 	c->edns_size = FORWARD_EDNS_SIZE;
 }
 
-static int parse_port(const char *s, uint16_t *port)
-{
-	char *end;
-	unsigned long v;
-
-	if (!isdigit((unsigned char)*s))
-		return -EINVAL;
-	errno = 0;
-	v = strtoul(s, &end, 10);
-	if (errno || *end || v == 0 || v > 65535)
-		return -EINVAL;
-	*port = (uint16_t)v;
-	return 0;
-}
-
 int forward_addr_parse(const char *s, uint16_t def_port, struct forward_addr *out, char *err)
 {
-	char host[INET6_ADDRSTRLEN + 1];
-	const char *port_s = NULL;
-	uint16_t port = def_port;
-	size_t hlen;
-
 	memset(out, 0, sizeof(*out));
-	if (*s == '[') {
-		const char *close = strchr(s, ']');
-
-		if (!close)
-			return fail(err, -EINVAL, "'%s': missing ']'", s);
-		if (close[1] == ':')
-			port_s = close + 2;
-		else if (close[1])
-			return fail(err, -EINVAL, "'%s': expected ':PORT' after ']'", s);
-		hlen = (size_t)(close - s - 1);
-		s++;
-	} else {
-		const char *colon = strchr(s, ':');
-
-		/* One colon: IPv4:PORT (or a name). More: a bare IPv6 address. */
-		if (colon && !strchr(colon + 1, ':'))
-			port_s = colon + 1;
-		hlen = port_s ? (size_t)(colon - s) : strlen(s);
-	}
-	if (!hlen || hlen >= sizeof(host))
-		return fail(err, -EINVAL, "'%s' is not an IPv4 or IPv6 address", s);
-	memcpy(host, s, hlen);
-	host[hlen] = '\0';
-	if (port_s && parse_port(port_s, &port))
-		return fail(err, -EINVAL, "'%s': port '%s' is not a number from 1 to 65535", s,
-			    port_s);
-
-	struct sockaddr_in *in4 = (struct sockaddr_in *)&out->sa;
-	struct sockaddr_in6 *in6 = (struct sockaddr_in6 *)&out->sa;
-
-	if (inet_pton(AF_INET, host, &in4->sin_addr) == 1) {
-		in4->sin_family = AF_INET;
-		in4->sin_port = htons(port);
-		out->len = sizeof(*in4);
-		return 0;
-	}
-	memset(&out->sa, 0, sizeof(out->sa));
-	if (inet_pton(AF_INET6, host, &in6->sin6_addr) == 1) {
-		in6->sin6_family = AF_INET6;
-		in6->sin6_port = htons(port);
-		out->len = sizeof(*in6);
-		return 0;
-	}
-	return fail(err, -EINVAL, "'%s' is not an IPv4 or IPv6 address", host);
+	return addr_parse(s, def_port, &out->sa, &out->len, err, FORWARD_ERR_MAX);
 }
 
 const char *forward_addr_str(const struct forward_addr *a, char *buf)
