@@ -576,3 +576,59 @@ xt_answer_runs()
 		xt_expect "SIGTERM: XDP detached" "$(xt_srv_xdp_mode)" none
 	done
 }
+
+# ---- Knot DNS as a test upstream -----------------------------------------------------------
+#
+# xt_knot NAME ADDR@PORT ZONE: knotd in the server namespace, serving ZONE from the zone-file
+# body read on stdin (after an SOA and NS the function writes: `$ORIGIN ZONE.`, TTL 300, SOA
+# minimum 60, `ns` as the NS), with mod-stats counting requests by protocol. Its files live in
+# $XT_TMP/NAME, its log in $XT_TMP/NAME.log; it dies with the namespace.
+xt_knot()
+{
+	local d=$XT_TMP/$1
+	mkdir -p "$d"
+	cat >"$d/knot.conf" <<EOC
+server:
+    listen: $2
+    rundir: $d
+database:
+    storage: $d
+mod-stats:
+  - id: st
+    request-protocol: on
+template:
+  - id: default
+    storage: $d
+    global-module: mod-stats/st
+zone:
+  - domain: $3
+    file: $d/zone
+EOC
+	{
+		printf '$ORIGIN %s.\n$TTL 300\n@\tSOA ns hostmaster 1 7200 1800 86400 60\n@\tNS ns\n' "$3"
+		cat
+	} >"$d/zone"
+	xt_nsrun "$XT_SRV" knotd -c "$d/knot.conf" >"$XT_TMP/$1.log" 2>&1 &
+}
+
+# xt_knot_wait NAME ADDR PORT QNAME: wait (10 s at most) until knot NAME answers QNAME A.
+xt_knot_wait()
+{
+	local i
+	for i in $(seq 100); do
+		ip netns exec "$XT_SRV" kdig @"$2" -p "$3" +timeout=1 +retry=0 +short "$4" A \
+			2>/dev/null | grep -q . && return 0
+		sleep 0.1
+	done
+	xt_bail "knot $1 did not come up: $(cat "$XT_TMP/$1.log")"
+}
+
+# xt_knot_count NAME KEY: one of knot NAME's mod-stats counters, e.g.
+# 'request-protocol[udp4]' (0 when absent).
+xt_knot_count()
+{
+	local v
+	v=$(xt_nsrun "$XT_SRV" knotc -c "$XT_TMP/$1/knot.conf" stats 2>/dev/null |
+		awk -F' = ' -v k="mod-stats.$2" '$1 == k { print $2 }')
+	echo "${v:-0}"
+}

@@ -130,48 +130,15 @@ xt_expect "override: SIGTERM exits 0" "$XT_DRC" 0
 
 # ---- kube-dns ConfigMap directory ------------------------------------------------------------
 
-knot_start()	# NAME ADDR@PORT ZONE ZONEFILE-BODY
-{
-	local d=$XT_TMP/$1
-	mkdir -p "$d"
-	cat >"$d/knot.conf" <<EOF
-server:
-    listen: $2
-    rundir: $d
-database:
-    storage: $d
-template:
-  - id: default
-    storage: $d
-zone:
-  - domain: $3
-    file: $d/zone
-EOF
-	printf '$ORIGIN %s.\n$TTL 300\n@ SOA ns hostmaster 1 7200 1800 86400 60\n@ NS ns\n%s\n' \
-		"$3" "$4" >"$d/zone"
-	xt_nsrun "$XT_SRV" knotd -c "$d/knot.conf" >"$XT_TMP/$1.log" 2>&1 &
-}
 KA=127.0.0.2	# upstreamNameservers: example.test
 KB=127.0.0.3	# stubDomains stub.internal, port 5353
 KC=127.0.0.4	# --upstream: example.test with another address
-knot_start ka "$KA@53" example.test "ns A 198.18.0.53
-www A 198.18.1.1"
-knot_start kb "$KB@5353" stub.internal "ns A 198.18.0.54
-svc A 198.18.3.1"
-knot_start kc "$KC@53" example.test "ns A 198.18.0.55
-www A 198.18.1.9"
-for i in $(seq 100); do
-	ok=1
-	for s in "$KA -p 53 www.example.test" "$KB -p 5353 svc.stub.internal" \
-		"$KC -p 53 www.example.test"; do
-		set -- $s
-		ip netns exec "$XT_SRV" kdig "@$1" -p "$3" +timeout=1 +retry=0 +short "$4" A |
-			grep -q . || ok=0
-	done
-	[ $ok = 1 ] && break
-	sleep 0.1
-done
-[ $ok = 1 ] || xt_bail "knot did not come up: $(cat "$XT_TMP"/k?.log)"
+printf 'ns A 198.18.0.53\nwww A 198.18.1.1\n' | xt_knot ka "$KA@53" example.test
+printf 'ns A 198.18.0.54\nsvc A 198.18.3.1\n' | xt_knot kb "$KB@5353" stub.internal
+printf 'ns A 198.18.0.55\nwww A 198.18.1.9\n' | xt_knot kc "$KC@53" example.test
+xt_knot_wait ka "$KA" 53 www.example.test
+xt_knot_wait kb "$KB" 5353 svc.stub.internal
+xt_knot_wait kc "$KC" 53 www.example.test
 
 KD=$XT_TMP/kube-dns
 mkdir -p "$KD"

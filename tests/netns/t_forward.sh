@@ -33,60 +33,19 @@ SPOOF=127.0.0.11	# answers wrong twice, then right
 
 # ---- upstreams ------------------------------------------------------------------------------
 
-knot_conf()	# NAME ADDR@PORT ZONE
-{
-	local d=$XT_TMP/$1
-	mkdir -p "$d"
-	cat >"$d/knot.conf" <<EOF
-server:
-    listen: $2
-    rundir: $d
-database:
-    storage: $d
-mod-stats:
-  - id: st
-    request-protocol: on
-template:
-  - id: default
-    storage: $d
-    global-module: mod-stats/st
-zone:
-  - domain: $3
-    file: $d/zone
-EOF
-}
-
-knot_conf ka "$KA@53" example.test
 {
 	cat <<'EOF'
-$ORIGIN example.test.
-$TTL 300
-@	SOA ns hostmaster 1 7200 1800 86400 60
-@	NS ns
 ns	A 198.18.0.53
 www	A 198.18.1.1
 hot	10 A 198.18.1.2
 EOF
 	# 120 A records: about 2 KB, over the 1232-byte EDNS size: TC=1 over UDP.
 	for i in $(seq 1 120); do echo "many A 198.18.2.$i"; done
-} >"$XT_TMP/ka/zone"
-knot_conf kb "$KB@5353" stub.internal
-cat >"$XT_TMP/kb/zone" <<'EOF'
-$ORIGIN stub.internal.
-$TTL 300
-@	SOA ns hostmaster 1 7200 1800 86400 60
-@	NS ns
+} | xt_knot ka "$KA@53" example.test
+xt_knot kb "$KB@5353" stub.internal <<'EOF'
 ns	A 198.18.0.54
 svc	A 198.18.3.1
 EOF
-
-knot_start()	# NAME
-{
-	xt_nsrun "$XT_SRV" knotd -c "$XT_TMP/$1/knot.conf" >"$XT_TMP/$1.log" 2>&1 &
-}
-
-knot_start ka
-knot_start kb
 
 cat >"$XT_TMP/spoof.py" <<'EOF'
 import socket, sys
@@ -124,14 +83,6 @@ done
 [ $ok = 1 ] || xt_bail "the upstreams did not come up: $(cat "$XT_TMP"/ka.log "$XT_TMP"/kb.log "$XT_TMP"/spoof.log)"
 xt_ok "knot upstreams and the fake upstream are up"
 
-# knot_count NAME KEY: one of knot's mod-stats counters (0 when absent).
-knot_count()
-{
-	local v
-	v=$(xt_nsrun "$XT_SRV" knotc -c "$XT_TMP/$1/knot.conf" stats 2>/dev/null |
-		awk -F' = ' -v k="mod-stats.$2" '$1 == k { print $2 }')
-	echo "${v:-0}"
-}
 
 # ---- the driver ------------------------------------------------------------------------------
 
@@ -173,30 +124,30 @@ xt_expect "one refused, one timed out, two failovers" \
 drv q svc.stub.internal A
 xt_expect "stub zone routed to its own upstream" "$(field rcode) $(field data)" "0 198.18.3.1"
 
-tcp0=$(knot_count ka 'request-protocol[tcp4]')
+tcp0=$(xt_knot_count ka 'request-protocol[tcp4]')
 drv q many.example.test A
 xt_expect "120 A records over TCP after TC=1" "$(field rcode) $(field tc) $(field an)" "0 0 120"
 [ "$(field size)" -gt 1232 ] && xt_ok "answer of $(field size) bytes" ||
 	xt_fail "answer only $(field size) bytes"
-xt_expect "knot answered one TCP query" "$(($(knot_count ka 'request-protocol[tcp4]') - tcp0))" 1
+xt_expect "knot answered one TCP query" "$(($(xt_knot_count ka 'request-protocol[tcp4]') - tcp0))" 1
 drv stats
 xt_expect "one TC fallback" "$(field tc_fallbacks)" 1
 
 # ---- negative caching -------------------------------------------------------------------------
 
-nx0=$(knot_count ka 'response-code[NXDOMAIN]')
+nx0=$(xt_knot_count ka 'response-code[NXDOMAIN]')
 drv q nothere.example.test A
 xt_expect "NXDOMAIN" "$(field rcode) $(field an)" "3 0"
 drv q NoThere.Example.Test A
 xt_expect "NXDOMAIN again, any case" "$(field rcode)" 3
 xt_expect "knot saw the NXDOMAIN question once (negative caching)" \
-	"$(($(knot_count ka 'response-code[NXDOMAIN]') - nx0))" 1
+	"$(($(xt_knot_count ka 'response-code[NXDOMAIN]') - nx0))" 1
 
 # ---- prefetch ---------------------------------------------------------------------------------
 
 # hot.example.test has TTL 10. Ask every 200 ms: the hit in its last second (10%) makes the
 # forwarder refresh it in the background; every client question after the first is a hit.
-q0=$(knot_count ka 'request-protocol[udp4]')
+q0=$(xt_knot_count ka 'request-protocol[udp4]')
 drv stats
 hits0=$(field cache_hits)
 drv q hot.example.test A
@@ -216,7 +167,7 @@ drv run 500
 drv stats
 xt_expect "every question after the first was a cache hit" "$(($(field cache_hits) - hits0))" "$i"
 xt_expect "knot saw the first query and the refresh" \
-	"$(($(knot_count ka 'request-protocol[udp4]') - q0))" 2
+	"$(($(xt_knot_count ka 'request-protocol[udp4]') - q0))" 2
 xt_expect "the refresh replaced the entry" "$(field cache_replaced)" 1
 drv_stop
 

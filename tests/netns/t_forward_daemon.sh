@@ -24,74 +24,22 @@ xt_topology
 KA=127.0.0.2		# knot: example.test, the default upstream
 KB=127.0.0.3		# knot: prod.example.com on port 5353, by --forward
 
-knot_conf()	# NAME ADDR@PORT ZONE
-{
-	local d=$XT_TMP/$1
-	mkdir -p "$d"
-	cat >"$d/knot.conf" <<EOF
-server:
-    listen: $2
-    rundir: $d
-database:
-    storage: $d
-mod-stats:
-  - id: st
-    request-protocol: on
-template:
-  - id: default
-    storage: $d
-    global-module: mod-stats/st
-zone:
-  - domain: $3
-    file: $d/zone
-EOF
-}
-
-knot_conf ka "$KA@53" example.test
-cat >"$XT_TMP/ka/zone" <<'EOF'
-$ORIGIN example.test.
-$TTL 300
-@	SOA ns hostmaster 1 7200 1800 86400 60
-@	NS ns
+xt_knot ka "$KA@53" example.test <<'EOF'
 ns	A 198.18.0.53
 www	A 198.18.1.1
 short	1 A 198.18.1.9
 EOF
-knot_conf kb "$KB@5353" prod.example.com
-cat >"$XT_TMP/kb/zone" <<'EOF'
-$ORIGIN prod.example.com.
-$TTL 300
-@	SOA ns hostmaster 1 7200 1800 86400 60
-@	NS ns
+xt_knot kb "$KB@5353" prod.example.com <<'EOF'
 ns	A 198.18.0.54
 orders-db	A 198.18.4.1
 EOF
-for k in ka kb; do
-	xt_nsrun "$XT_SRV" knotd -c "$XT_TMP/$k/knot.conf" >"$XT_TMP/$k.log" 2>&1 &
-done
-for i in $(seq 100); do
-	ok=1
-	ip netns exec "$XT_SRV" kdig @$KA +timeout=1 +retry=0 +short \
-		www.example.test A 2>/dev/null | grep -q . || ok=0
-	ip netns exec "$XT_SRV" kdig @$KB -p 5353 +timeout=1 +retry=0 +short \
-		orders-db.prod.example.com A 2>/dev/null | grep -q . || ok=0
-	[ $ok = 1 ] && break
-	sleep 0.1
-done
-[ $ok = 1 ] || xt_bail "knot did not come up: $(cat "$XT_TMP"/ka.log "$XT_TMP"/kb.log)"
+xt_knot_wait ka "$KA" 53 www.example.test
+xt_knot_wait kb "$KB" 5353 orders-db.prod.example.com
 
-# knot_count NAME KEY: one of knot's mod-stats counters (0 when absent).
-knot_count()
-{
-	local v
-	v=$(xt_nsrun "$XT_SRV" knotc -c "$XT_TMP/$1/knot.conf" stats 2>/dev/null |
-		awk -F' = ' -v k="mod-stats.$2" '$1 == k { print $2 }')
-	echo "${v:-0}"
-}
 knot_queries()
 {
-	echo $(($(knot_count "$1" 'request-protocol[udp4]') +
-		$(knot_count "$1" 'request-protocol[tcp4]')))
+	echo $(($(xt_knot_count "$1" 'request-protocol[udp4]') +
+		$(xt_knot_count "$1" 'request-protocol[tcp4]')))
 }
 
 xt_daemon_start --upstream "$KA" --forward "prod.example.com=$KB:5353"
@@ -171,14 +119,14 @@ xt_stats_expect "$XT_TMP/s0" "$XT_TMP/s1" answer_other=1 pass_slow_path_entry=3
 
 # ---- (e) negative answers and their cache ----------------------------------------------------
 
-nx0=$(knot_count ka 'response-code[NXDOMAIN]')
+nx0=$(xt_knot_count ka 'response-code[NXDOMAIN]')
 ask nothere.example.test A
 xt_expect "an outside NXDOMAIN with knot's SOA" "$(hdr) $(answers) / $(authority)" \
 	"rcode=3 AA=0 RA=1 TC=0  / example.test. SOA"
 ask nothere.example.test A
 xt_expect "NXDOMAIN again" "$(hdr)" "rcode=3 AA=0 RA=1 TC=0"
 xt_expect "knot saw it once (negative cache)" \
-	"$(($(knot_count ka 'response-code[NXDOMAIN]') - nx0))" 1
+	"$(($(xt_knot_count ka 'response-code[NXDOMAIN]') - nx0))" 1
 
 # ---- (f) serve-stale when every upstream is gone -------------------------------------------
 

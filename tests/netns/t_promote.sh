@@ -24,53 +24,17 @@ KA=127.0.0.2
 NAME=hot.example.test
 TTL=8
 
-mkdir -p "$XT_TMP/ka"
-cat >"$XT_TMP/ka/knot.conf" <<EOF
-server:
-    listen: $KA@53
-    rundir: $XT_TMP/ka
-database:
-    storage: $XT_TMP/ka
-mod-stats:
-  - id: st
-    request-protocol: on
-template:
-  - id: default
-    storage: $XT_TMP/ka
-    global-module: mod-stats/st
-zone:
-  - domain: example.test
-    file: $XT_TMP/ka/zone
-EOF
-cat >"$XT_TMP/ka/zone" <<EOF
-\$ORIGIN example.test.
-\$TTL 300
-@	SOA ns hostmaster 1 7200 1800 86400 60
-@	NS ns
+xt_knot ka "$KA@53" example.test <<EOF
 ns	A 198.18.0.53
 hot	$TTL A 198.18.1.2
 hot	$TTL A 198.18.1.3
 EOF
-xt_nsrun "$XT_SRV" knotd -c "$XT_TMP/ka/knot.conf" >"$XT_TMP/ka.log" 2>&1 &
-for i in $(seq 100); do
-	ip netns exec "$XT_SRV" kdig @$KA +timeout=1 +retry=0 +short $NAME A 2>/dev/null | grep -q . && break
-	sleep 0.1
-done
-ip netns exec "$XT_SRV" kdig @$KA +timeout=1 +retry=0 +short $NAME A | grep -q . ||
-	xt_bail "knot did not come up: $(cat "$XT_TMP/ka.log")"
+xt_knot_wait ka "$KA" 53 "$NAME"
 xt_ok "knot upstream is up"
 
 xt_daemon_start --upstream "$KA"
 xt_daemon_wait_ready
 
-# UDP queries knot received.
-knot_udp()
-{
-	local v
-	v=$(xt_nsrun "$XT_SRV" knotc -c "$XT_TMP/ka/knot.conf" stats 2>/dev/null |
-		awk -F' = ' '$1 == "mod-stats.request-protocol[udp4]" { print $2 }')
-	echo "${v:-0}"
-}
 
 # q DESC [unanswered]: one query for $NAME A; its reply in $XT_TMP/q.json, counters before
 # and after in $XT_TMP/s0 and $XT_TMP/s1, the server's received UDP before and after in U0
@@ -142,14 +106,14 @@ t2=$(ttl)
 
 # Stopped, the daemon neither ticks nor answers: the entry stays in the map past its expiry,
 # and the passed query waits in the socket until the daemon continues.
-k0=$(knot_udp)
+k0=$(xt_knot_count ka 'request-protocol[udp4]')
 kill -STOP "$XT_DPID"
 sleep "$((t2 + 1)).2"
 q "expired" unanswered
 xt_expect "expired: passed by XDP" "$(rise pass_cache_expired) $(rise answer_cached)" "1 0"
 kill -CONT "$XT_DPID"
 wait_promoted && xt_ok "promoted again" || xt_fail "not promoted again: $(cat "$XT_TMP/lookup")"
-xt_expect "the slow path refreshed it from the upstream once" "$(($(knot_udp) - k0))" 1
+xt_expect "the slow path refreshed it from the upstream once" "$(($(xt_knot_count ka 'request-protocol[udp4]') - k0))" 1
 q "promoted again"
 xt_expect "promoted again: answered by XDP, same records" "$(rise answer_cached) $(rdata)" \
 	"1 198.18.1.2 198.18.1.3 "
