@@ -27,18 +27,15 @@
 #include <ldns/ldns.h>
 
 #include "maps.h"
-#include "tests/lib/fixture.h"
+#include "tests/lib/fixture_main.h"
 #include "tests/lib/pkt.h"
 
-#define ENV_SKIP	"XDPDNS_TEST_SKIP"
-#define ENV_FAIL	"XDPDNS_TEST_FAIL"
 #define T_A		1
 #define T_PTR		12
 #define T_AAAA		28
 #define T_OPT		41
 #define NS		1000000000ull
 
-static struct fixture fx;
 
 /* One record of a promoted answer: owner 0xc00c, TTL zero (filled by the fast path). */
 struct crr {
@@ -70,8 +67,8 @@ static void cache_put(const char *name, uint16_t qtype, const struct crr *rrs, i
 	v.expire_ns = (uint64_t)((int64_t)fixture_now_ns() + expire_in_ns);
 	cr_assert_eq(xdpdns_key_build(&kl, wire, (size_t)len, qtype), 0);
 	cr_assert_eq(maps_cache_key(&kl, &km), 0);
-	cr_assert_eq(bpf_map_update_elem(fx.maps.cache, &km, &v, BPF_ANY), 0, "cache put: %s",
-		     strerror(errno));
+	cr_assert_eq(bpf_map_update_elem(fixture_worker.maps.cache, &km, &v, BPF_ANY), 0,
+		     "cache put: %s", strerror(errno));
 	if (out)
 		*out = v;
 }
@@ -92,9 +89,9 @@ static size_t run_one(const struct pkt_spec *s, unsigned int reason, uint8_t *in
 	int n = pkt_build(s, in, PKT_MAX, l);
 
 	cr_assert_gt(n, 0, "pkt_build: %s", strerror(-n));
-	cr_assert_eq(fixture_counters_reset(&fx), 0);
-	cr_assert_eq(fixture_run(&fx, in, (size_t)n, out, &out_len, &verdict), 0);
-	cr_assert_eq(fixture_counters_read(&fx, cnt), 0);
+	cr_assert_eq(fixture_counters_reset(&fixture_worker), 0);
+	cr_assert_eq(fixture_run(&fixture_worker, in, (size_t)n, out, &out_len, &verdict), 0);
+	cr_assert_eq(fixture_counters_read(&fixture_worker, cnt), 0);
 	want = reason < XDPDNS_R_FIRST_DROP ? XDP_TX : reason < XDPDNS_R_FIRST_PASS ? XDP_DROP
 										: XDP_PASS;
 	cr_assert_eq(verdict, want, "%s: verdict %s, want %s (%s)", s->qname,
@@ -193,24 +190,8 @@ static uint32_t expect_cached(const struct pkt_spec *s, const struct xdpdns_cach
 
 #define WWW	"www.example.org"
 
-static void worker_init(void)
-{
-	const char *skip = getenv(ENV_SKIP), *fail = getenv(ENV_FAIL);
-	int err;
 
-	if (skip)
-		cr_skip_test("%s", skip);
-	cr_assert_null(fail, "test setup failed: %s", fail);
-	err = fixture_attach(&fx);
-	cr_assert_eq(err, 0, "fixture_attach: %s", strerror(-err));
-}
-
-static void worker_fini(void)
-{
-	fixture_destroy(&fx);
-}
-
-TestSuite(cache, .init = worker_init, .fini = worker_fini);
+TestSuite(cache, .init = fixture_worker_init, .fini = fixture_worker_fini);
 
 /* TTL = seconds left, 0x20 case kept, OPT echoed, over IPv4 and IPv6. */
 Test(cache, a_answered_with_seconds_left)
@@ -373,34 +354,17 @@ Test(cache, flagged_entry_passed)
 	v.ans.flags = XDPDNS_ANS_PASS;
 	cr_assert_eq(xdpdns_key_build(&kl, wire, (size_t)n, T_A), 0);
 	cr_assert_eq(maps_cache_key(&kl, &km), 0);
-	cr_assert_eq(bpf_map_update_elem(fx.maps.cache, &km, &v, BPF_ANY), 0);
+	cr_assert_eq(bpf_map_update_elem(fixture_worker.maps.cache, &km, &v, BPF_ANY), 0);
 	expect_reason(&s, XDPDNS_R_PASS_ENTRY);
 }
 
-static void setup(struct fixture *f, int *loaded)
+/* The zone table of the cases: the pod zone (a pass rule) and cluster.local. */
+static int fill(struct fixture *f)
 {
 	static const struct fixture_soa soa = { 30, 1, 7200, 1800, 86400, 30 };
 	struct xdpdns_config cfg;
-	char msg[160];
 	int err;
 
-	*loaded = 0;
-	if (geteuid() != 0) {
-		setenv(ENV_SKIP, "needs root (CAP_BPF, CAP_NET_ADMIN, CAP_SYS_ADMIN)", 1);
-		return;
-	}
-	err = fixture_load(f);
-	if (err == -EPERM || err == -EACCES) {
-		snprintf(msg, sizeof(msg), "BPF load not permitted: %s", strerror(-err));
-		setenv(ENV_SKIP, msg, 1);
-		return;
-	}
-	if (err) {
-		snprintf(msg, sizeof(msg), "loading bpf/xdpdns.bpf.c: %s", strerror(-err));
-		setenv(ENV_FAIL, msg, 1);
-		return;
-	}
-	*loaded = 1;
 	fixture_config_default(&cfg);
 	cfg.n_zones = 2;
 	err = fixture_zone_put(f, 0, (const uint8_t *)"\x03pod\x07" "cluster\x05local", 19,
@@ -408,31 +372,10 @@ static void setup(struct fixture *f, int *loaded)
 	if (!err)
 		err = fixture_zone_put(f, 1, (const uint8_t *)"\x07" "cluster\x05local", 15,
 				       XDPDNS_ZONE_AUTH, &soa);
-	if (!err)
-		err = fixture_config_write(f, &cfg);
-	if (!err)
-		err = fixture_share(f);
-	if (err) {
-		snprintf(msg, sizeof(msg), "setup: %s", strerror(-err));
-		setenv(err == -EPERM ? ENV_SKIP : ENV_FAIL, msg, 1);
-	}
+	return err ? err : fixture_config_write(f, &cfg);
 }
 
 int main(int argc, char *argv[])
 {
-	struct criterion_test_set *tests = criterion_initialize();
-	struct fixture f;
-	int ret = 0, loaded;
-
-	if (criterion_handle_args(argc, argv, true)) {
-		criterion_options.jobs = 1;	/* the cases share the counters */
-		setup(&f, &loaded);
-		ret = !criterion_run_all_tests(tests);
-		if (loaded) {
-			fixture_unshare(&f);
-			fixture_destroy(&f);
-		}
-	}
-	criterion_finalize(tests);
-	return ret;
+	return fixture_main(argc, argv, fill);
 }

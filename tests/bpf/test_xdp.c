@@ -30,12 +30,10 @@
 #include <ldns/ldns.h>
 
 #include "maps.h"
-#include "tests/lib/fixture.h"
+#include "tests/lib/fixture_main.h"
 #include "tests/lib/pkt.h"
 
 #define ARRAY_SIZE(a)	(sizeof(a) / sizeof((a)[0]))
-#define ENV_SKIP	"XDPDNS_TEST_SKIP"
-#define ENV_FAIL	"XDPDNS_TEST_FAIL"
 
 /* DNS numbers used below (RFC 1035, 2782, 3596, 6891) */
 #define T_A	1
@@ -1031,24 +1029,6 @@ static struct criterion_test_params params_make(enum table_id t)
 	return cr_make_param_array(struct xparam, p, n, params_free);
 }
 
-static struct fixture fx;
-
-static void worker_init(void)
-{
-	const char *skip = getenv(ENV_SKIP), *fail = getenv(ENV_FAIL);
-	int err;
-
-	if (skip)
-		cr_skip_test("%s", skip);
-	cr_assert_null(fail, "test setup failed: %s", fail);
-	err = fixture_attach(&fx);
-	cr_assert_eq(err, 0, "fixture_attach: %s", strerror(-err));
-}
-
-static void worker_fini(void)
-{
-	fixture_destroy(&fx);
-}
 
 static uint32_t reason_verdict(unsigned int r)
 {
@@ -1371,7 +1351,7 @@ static void config_write(const struct xcase *c, struct xdpdns_config *cfg)
 		cfg->stale_after_ns = 0;
 		cfg->heartbeat_ns = 1;
 	}
-	cr_assert_eq(fixture_config_write(&fx, cfg), 0, "config write");
+	cr_assert_eq(fixture_config_write(&fixture_worker, cfg), 0, "config write");
 }
 
 static void run_case(const struct xparam *p)
@@ -1409,11 +1389,11 @@ static void run_case(const struct xparam *p)
 			     name, l.qname_len, c->qlen);
 
 	config_write(c, &cfg);
-	cr_assert_eq(fixture_counters_reset(&fx), 0, "%s: counter reset", name);
+	cr_assert_eq(fixture_counters_reset(&fixture_worker), 0, "%s: counter reset", name);
 
-	err = fixture_run(&fx, in, (size_t)n, out, &out_len, &verdict);
+	err = fixture_run(&fixture_worker, in, (size_t)n, out, &out_len, &verdict);
 	cr_assert_eq(err, 0, "%s: BPF_PROG_TEST_RUN: %s", name, strerror(-err));
-	cr_assert_eq(fixture_counters_read(&fx, cnt), 0, "%s: counter read", name);
+	cr_assert_eq(fixture_counters_read(&fixture_worker, cnt), 0, "%s: counter read", name);
 	counters_str(cnt, cs, sizeof(cs));
 
 	cr_assert_eq(verdict, reason_verdict(c->reason),
@@ -1438,7 +1418,8 @@ ParameterizedTestParameters(xdp, happy)
 	return params_make(T_HAPPY);
 }
 
-ParameterizedTest(struct xparam *p, xdp, happy, .init = worker_init, .fini = worker_fini)
+ParameterizedTest(struct xparam *p, xdp, happy, .init = fixture_worker_init,
+		  .fini = fixture_worker_fini)
 {
 	run_case(p);
 }
@@ -1448,7 +1429,8 @@ ParameterizedTestParameters(xdp, malformed)
 	return params_make(T_BAD);
 }
 
-ParameterizedTest(struct xparam *p, xdp, malformed, .init = worker_init, .fini = worker_fini)
+ParameterizedTest(struct xparam *p, xdp, malformed, .init = fixture_worker_init,
+		  .fini = fixture_worker_fini)
 {
 	run_case(p);
 }
@@ -1458,7 +1440,8 @@ ParameterizedTestParameters(xdp, heartbeat)
 	return params_make(T_STALE);
 }
 
-ParameterizedTest(struct xparam *p, xdp, heartbeat, .init = worker_init, .fini = worker_fini)
+ParameterizedTest(struct xparam *p, xdp, heartbeat, .init = fixture_worker_init,
+		  .fini = fixture_worker_fini)
 {
 	run_case(p);
 }
@@ -1468,20 +1451,21 @@ ParameterizedTest(struct xparam *p, xdp, heartbeat, .init = worker_init, .fini =
  * BPF_PROG_TEST_RUN refuses them (EINVAL) and no driver hands them over, so the program's
  * "Ethernet header missing" branch is checked only through the truncated VLAN cases.
  */
-Test(xdp, eth_short_never_reaches_program, .init = worker_init, .fini = worker_fini)
+Test(xdp, eth_short_never_reaches_program, .init = fixture_worker_init, .fini = fixture_worker_fini)
 {
 	uint8_t in[14] = { 0 }, out[PKT_MAX];
 	uint64_t cnt[XDPDNS_R_MAX];
 
-	cr_assert_eq(fixture_counters_reset(&fx), 0);
+	cr_assert_eq(fixture_counters_reset(&fixture_worker), 0);
 	for (size_t len = 0; len < sizeof(in); len++) {
 		size_t out_len = sizeof(out);
 		uint32_t verdict;
 
-		cr_assert_eq(fixture_run(&fx, in, len, out, &out_len, &verdict), -EINVAL,
+		cr_assert_eq(fixture_run(&fixture_worker, in, len, out, &out_len, &verdict),
+			     -EINVAL,
 			     "a %zu-byte frame reached the program", len);
 	}
-	cr_assert_eq(fixture_counters_read(&fx, cnt), 0);
+	cr_assert_eq(fixture_counters_read(&fixture_worker, cnt), 0);
 	for (unsigned int r = 0; r < XDPDNS_R_MAX; r++)
 		cr_assert_eq(cnt[r], 0, "counter %u moved", r);
 }
@@ -1490,7 +1474,7 @@ Test(xdp, eth_short_never_reaches_program, .init = worker_init, .fini = worker_f
  * RFC 768: a computed UDP checksum of 0 goes out as 0xffff. A reply to ID 0 carries E;
  * its sum is ~E, so the same query with ID E sums to 0xffff and must carry 0xffff.
  */
-Test(xdp, udp_csum_zero_sent_as_ffff, .init = worker_init, .fini = worker_fini)
+Test(xdp, udp_csum_zero_sent_as_ffff, .init = fixture_worker_init, .fini = fixture_worker_fini)
 {
 	struct xdpdns_config cfg;
 
@@ -1508,7 +1492,8 @@ Test(xdp, udp_csum_zero_sent_as_ffff, .init = worker_init, .fini = worker_fini)
 			int n = pkt_build(&s, in, sizeof(in), &l);
 
 			cr_assert_gt(n, 0);
-			cr_assert_eq(fixture_run(&fx, in, (size_t)n, out, &out_len, &verdict), 0);
+			cr_assert_eq(fixture_run(&fixture_worker, in, (size_t)n, out, &out_len,
+						 &verdict), 0);
 			cr_assert_eq(verdict, XDP_TX, "ipv%d: verdict %s", fam,
 				     verdict_name(verdict));
 			cr_assert_eq(pkt_parse(out, out_len, &v, why, sizeof(why)), 0, "%s", why);
@@ -1527,13 +1512,13 @@ Test(xdp, udp_csum_zero_sent_as_ffff, .init = worker_init, .fini = worker_fini)
  * claims one byte more (-EINVAL, nothing written), as map_writer_add() does. The engine's
  * own check of such a value is case pass_entry_len_over_max (entry_put_over()).
  */
-Test(xdp, fixture_refuses_answer_over_max, .init = worker_init, .fini = worker_fini)
+Test(xdp, fixture_refuses_answer_over_max, .init = fixture_worker_init, .fini = fixture_worker_fini)
 {
 	static const uint8_t rdata[TXT_MAX_RDLEN + 1];
 	struct xdpdns_answer a = { 0 }, back;
 	struct xdpdns_key_l key;
 	uint8_t name[XDPDNS_NAME_MAX + 1];
-	int n = name_wire("over-put.cluster.local", name);
+	int n = name_wire("over-put.cluster.local", name), map_fd;
 
 	cr_assert_gt(n, 0);
 	cr_assert_eq(fixture_rr_add(&a, FIXTURE_AN, "\xc0\x0c", 2, T_TXT, 10, rdata,
@@ -1550,10 +1535,10 @@ Test(xdp, fixture_refuses_answer_over_max, .init = worker_init, .fini = worker_f
 	cr_assert_eq(a.ancount, 1);
 
 	a.len = XDPDNS_ANSWER_MAX + 1;
-	cr_assert_eq(fixture_answer_put(&fx, name, (size_t)n, T_TXT, &a), -EINVAL);
+	cr_assert_eq(fixture_answer_put(&fixture_worker, name, (size_t)n, T_TXT, &a), -EINVAL);
 	cr_assert_eq(xdpdns_key_build(&key, name, (size_t)n, T_TXT), 0);
-	cr_assert_neq(bpf_map_lookup_elem(fx.maps.answers[xdpdns_key_class((unsigned int)n)], &key,
-					  &back), 0, "the refused value was written");
+	map_fd = fixture_worker.maps.answers[xdpdns_key_class((unsigned int)n)];
+	cr_assert_neq(bpf_map_lookup_elem(map_fd, &key, &back), 0, "the refused value was written");
 	cr_assert_eq(errno, ENOENT);
 }
 
@@ -1585,57 +1570,7 @@ Test(xdp, reasons_table)
 	cr_assert_null(xdpdns_reason_name(XDPDNS_R_OK));
 }
 
-/* Load once, fill the maps, share them with the workers; skip cleanly when not permitted. */
-static void setup(struct fixture *f, int *loaded)
-{
-	char msg[160];
-	int err;
-
-	*loaded = 0;
-	if (geteuid() != 0) {
-		setenv(ENV_SKIP, "needs root (CAP_BPF, CAP_NET_ADMIN, CAP_SYS_ADMIN)", 1);
-		return;
-	}
-	err = fixture_load(f);
-	if (err == -EPERM || err == -EACCES) {
-		snprintf(msg, sizeof(msg), "BPF load not permitted: %s", strerror(-err));
-		setenv(ENV_SKIP, msg, 1);
-		return;
-	}
-	if (err) {
-		snprintf(msg, sizeof(msg), "loading bpf/xdpdns.bpf.c: %s", strerror(-err));
-		setenv(ENV_FAIL, msg, 1);
-		return;
-	}
-	*loaded = 1;
-	err = populate(f);
-	if (err) {
-		snprintf(msg, sizeof(msg), "filling the maps: %s", strerror(-err));
-		setenv(ENV_FAIL, msg, 1);
-		return;
-	}
-	err = fixture_share(f);
-	if (err) {
-		snprintf(msg, sizeof(msg), "private bpffs for the workers: %s", strerror(-err));
-		setenv(err == -EPERM ? ENV_SKIP : ENV_FAIL, msg, 1);
-	}
-}
-
 int main(int argc, char *argv[])
 {
-	struct criterion_test_set *tests = criterion_initialize();
-	struct fixture f;
-	int ret = 0, loaded;
-
-	if (criterion_handle_args(argc, argv, true)) {
-		criterion_options.jobs = 1;	/* the cases share the counters */
-		setup(&f, &loaded);
-		ret = !criterion_run_all_tests(tests);
-		if (loaded) {
-			fixture_unshare(&f);
-			fixture_destroy(&f);
-		}
-	}
-	criterion_finalize(tests);
-	return ret;
+	return fixture_main(argc, argv, populate);
 }
