@@ -22,7 +22,6 @@
 #ifndef XDPDNS_ZONE_H
 #define XDPDNS_ZONE_H
 
-#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -161,7 +160,6 @@ int zone_project(const struct zone *z, zone_emit_fn emit, void *ctx);
 typedef int (*zone_remove_fn)(void *ctx, const struct xdpdns_key_l *key);
 int zone_project_changes(const struct zone *z, zone_emit_fn emit, zone_remove_fn remove,
 			 void *ctx);
-bool zone_changed(const struct zone *z);
 void zone_changes_clear(struct zone *z);
 
 /* The zone table for xdpdns_zones, longest name first; returns the count (<= max and

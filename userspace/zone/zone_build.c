@@ -1037,11 +1037,6 @@ void zone_changes_clear(struct zone *z)
 	z->n_changed = 0;
 }
 
-bool zone_changed(const struct zone *z)
-{
-	return z->n_changed > 0;
-}
-
 void zone_units_free(struct zone *z)
 {
 	struct zunit *u, *ut;
