@@ -15,6 +15,8 @@
 #include <bpf/bpf_endian.h>
 #include <bpf/bpf_helpers.h>
 
+#include "lib/swap.bpf.h"
+
 SEC("xdp")
 int reflect(struct xdp_md *ctx)
 {
@@ -24,22 +26,11 @@ int reflect(struct xdp_md *ctx)
 	struct iphdr *ip = (void *)(eth + 1);
 	struct udphdr *udp = (void *)(ip + 1);
 	__u8 *dns = (void *)(udp + 1);
-	__u8 mac[ETH_ALEN];
-	__be32 addr;
-	__be16 port;
 
 	if ((void *)(dns + 4) > end || eth->h_proto != bpf_htons(ETH_P_IP) || ip->ihl != 5 ||
 	    ip->protocol != IPPROTO_UDP || udp->dest != bpf_htons(53) || (dns[2] & 0x80))
 		return XDP_PASS;
-	__builtin_memcpy(mac, eth->h_source, ETH_ALEN);
-	__builtin_memcpy(eth->h_source, eth->h_dest, ETH_ALEN);
-	__builtin_memcpy(eth->h_dest, mac, ETH_ALEN);
-	addr = ip->saddr;
-	ip->saddr = ip->daddr;
-	ip->daddr = addr;
-	port = udp->source;
-	udp->source = udp->dest;
-	udp->dest = port;
+	swap_ends(eth, ip, udp);
 	dns[2] |= 0x80;
 	udp->check = 0;		/* none (IPv4): the query's may be a partial one (veth offload) */
 	return XDP_TX;

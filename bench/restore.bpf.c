@@ -23,6 +23,8 @@
 #include <linux/udp.h>
 #include <bpf/bpf_helpers.h>
 
+#include "lib/swap.bpf.h"
+
 #define BENCH_QUERY_MAX	190	/* frame bytes: an IPv6 PTR query with an OPT is 143 */
 #define BENCH_QUERIES	16384	/* 3 MiB of .bss, under the 4 MiB array value limit */
 
@@ -74,21 +76,10 @@ int bench_floor(struct xdp_md *ctx)
 	struct ethhdr *eth = data;
 	struct iphdr *ip = (void *)(eth + 1);
 	struct udphdr *udp = (void *)(ip + 1);
-	__u8 mac[ETH_ALEN];
-	__be32 addr;
-	__be16 port;
 
 	if ((void *)(udp + 1) > end)
 		return XDP_PASS;
-	__builtin_memcpy(mac, eth->h_source, ETH_ALEN);
-	__builtin_memcpy(eth->h_source, eth->h_dest, ETH_ALEN);
-	__builtin_memcpy(eth->h_dest, mac, ETH_ALEN);
-	addr = ip->saddr;
-	ip->saddr = ip->daddr;
-	ip->daddr = addr;
-	port = udp->source;
-	udp->source = udp->dest;
-	udp->dest = port;
+	swap_ends(eth, ip, udp);
 	return XDP_TX;
 }
 
