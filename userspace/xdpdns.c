@@ -853,7 +853,8 @@ int main(int argc, char **argv)
 	 * No fastbins: json-c builds and frees a tree of small objects per list page (every
 	 * managedFields entry is a nest of them), and glibc then spends most of the sync
 	 * consolidating fastbins. Measured with bench/kube_sync.sh (10k services, 50k pods, 2 KB
-	 * of managedFields each): the daemon's CPU to ready fell from 17.7 s to 9.8 s.
+	 * of managedFields each): the daemon's CPU to ready fell from 16.5-17.7 s to 10-12 s
+	 * (bench/README.md, finding 8).
 	 */
 	mallopt(M_MXFAST, 0);
 	if (parse_opts(&o, argc, argv) || forwarder_build(&o, &fsh, &fcache))
