@@ -6,7 +6,7 @@ OUT		:= .output
 CLANG		?= clang-19
 BPFTOOL		?= bpftool
 CC		?= cc
-PKGS		:= libbpf libxdp json-c libcurl criterion ldns yaml-0.1 libmicrohttpd
+PKGS		:= libbpf libxdp json-c yajl libcurl criterion ldns yaml-0.1 libmicrohttpd
 CLANG_MIN	:= 15
 
 Q		= @
@@ -22,7 +22,7 @@ endif
 
 # Debian packages: build toolchain, libraries, and what tests, demo and bench run.
 DEB_PKGS := clang-19 llvm-19 bpftool libbpf-dev libxdp-dev xdp-tools libjson-c-dev \
-	libcurl4-openssl-dev libcriterion-dev libldns-dev pkg-config libelf-dev zlib1g-dev \
+	libyajl-dev libcurl4-openssl-dev libcriterion-dev libldns-dev pkg-config libelf-dev zlib1g-dev \
 	iproute2 knot-dnsutils dnsutils python3-dnspython make gcc uthash-dev jq \
 	openssl curl python3-kubernetes libyaml-dev libmicrohttpd-dev \
 	dnsperf nsd knot unbound dnsmasq-base bsdextrautils
@@ -32,7 +32,7 @@ BPF_CFLAGS	:= -g -O2 --target=bpf -mcpu=v3 -Wall -Wextra -Werror -Wno-unused-par
 CFLAGS		?= -O2 -g
 XCFLAGS		:= -std=c11 -D_GNU_SOURCE -Wall -Wextra -Werror -Wno-missing-field-initializers \
 		   -Imaps -I. -I$(OUT) -MMD -MP
-LDLIBS		:= -lxdp -lbpf -ljson-c -lcurl -lyaml -lmicrohttpd -lelf -lz -lm -lpthread
+LDLIBS		:= -lxdp -lbpf -ljson-c -lyajl -lcurl -lyaml -lmicrohttpd -lelf -lz -lm -lpthread
 
 LIB_SRCS	:= $(wildcard maps/*.c loader/*.c userspace/util/*.c userspace/dns/*.c \
 		     userspace/zone/*.c userspace/kube/*.c userspace/server/*.c userspace/metrics/*.c)

@@ -47,6 +47,7 @@ struct sink {
 	struct json_object *store;	/* key -> rv */
 	struct json_object *seen;	/* kind -> keys given since its RELIST_BEGIN */
 	int added, modified, deleted, begins, ends, bad;
+	int managed;	/* objects delivered with metadata.managedFields (never: not built) */
 	void (*hook)(struct sink *k, enum kube_event_type t);
 };
 
@@ -121,6 +122,9 @@ static void on_event(void *ctx, const struct kube_resource *r, enum kube_event_t
 			break;
 		}
 		obj_key(o, key, sizeof(key));
+		if (json_object_object_get_ex(json_object_object_get(o, "metadata"),
+					      "managedFields", NULL))
+			k->managed++;
 		if (t == KUBE_DELETED) {
 			k->deleted++;
 			json_object_object_del(k->store, key);
@@ -431,6 +435,7 @@ Test(kube_watch, paged_list_delivers_everything_between_relist_markers)
 	cr_assert_eq(sink.ends, 2);
 	cr_assert_eq(sink.added, 26);
 	cr_assert_eq(sink.bad, 0);
+	cr_assert_eq(sink.managed, 0, "the fixture sends managedFields; they are not built");
 	cr_assert(state_matches(res_svc, 2));
 	cr_assert_eq(stat_settled("LIST /api/v1/services 200", 4), 4, "25 items in pages of 7");
 	cr_assert_str_eq(kube_watch_status(w), "ok");
@@ -487,6 +492,7 @@ Test(kube_watch, fragmented_streams_of_large_events_parse)
 	PUMP_UNTIL(sink.modified == 20 && sink.added == 13, 6000);
 	cr_assert(state_matches(res_svc, 1));
 	cr_assert_eq(sink.bad, 0);
+	cr_assert_eq(sink.managed, 0);
 	cr_assert_eq(stat_settled("WATCH /api/v1/services", 1), 1, "no reconnect was needed");
 }
 

@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
 /*
  * kube/watch.c - the list/watch engine: one curl easy handle per resource at a time, all
- * driven by one curl multi handle; bodies go through json_tokener_parse_ex() as they arrive.
+ * driven by one curl multi handle; bodies go through util/jstream as they arrive, and list items
+ * and watch events are delivered one by one as they complete.
  * The contract and the state machine are described in watch.h.
  */
 #include <errno.h>
@@ -14,6 +15,7 @@
 #include <unistd.h>
 
 #include "userspace/kube/watch.h"
+#include "userspace/util/jstream.h"
 #include "userspace/util/log.h"
 
 enum phase { PH_LIST, PH_WATCH };
@@ -36,9 +38,9 @@ struct res_state {
 	/* the request in flight */
 	CURL *easy;
 	struct curl_slist *hdrs;
-	json_tokener *tok;
+	struct jstream *js;	/* made at the first body byte, for the status */
 	long code;		/* HTTP status, read at the first body byte */
-	struct json_object *body;	/* list page or error Status */
+	struct json_object *body;	/* list page (items delivered) or error Status, at the end */
 	enum abort_why why;
 	char why_text[128];
 	uint64_t started_ms;
@@ -235,45 +237,96 @@ static size_t on_header(char *data, size_t size, size_t nmemb, void *arg)
 	return len;
 }
 
+/* A list item, delivered as it completes: the page's metadata is checked when it ends. */
+static int on_item(void *arg, struct json_object *it)
+{
+	struct res_state *s = arg;
+
+	if (s->list_restart || !s->relist_open) {
+		deliver(s, KUBE_RELIST_BEGIN, NULL);
+		s->relist_open = true;
+		s->list_restart = false;
+	}
+	if (!json_object_is_type(it, json_type_object)) {
+		log_warn("kube: list of %s: item %zu is not an object, skipped", s->r->path,
+			 jstream_items(s->js) - 1);
+		return 0;
+	}
+	if (!obj_str(it, "kind"))
+		json_object_object_add(it, "kind", json_object_new_string(s->r->kind));
+	deliver(s, KUBE_ADDED, it);
+	return 0;
+}
+
+static int on_event(void *arg, struct json_object *ev)
+{
+	return handle_event(arg, ev) ? 0 : -1;
+}
+
+/* The parser for this response: events, list items, or one body (errors, Status). */
+static struct jstream *body_parser(struct res_state *s)
+{
+	struct jstream_opts o = {
+		.mode = JSTREAM_ONE,
+		.max_depth = KUBE_WATCH_JSON_DEPTH,
+		.skip_in = "metadata",
+		.skip = "managedFields",
+		.ctx = s,
+	};
+
+	if (s->code == 200 && s->phase == PH_WATCH) {
+		o.mode = JSTREAM_VALUES;
+		o.fn = on_event;
+	} else if (s->code == 200) {
+		o.mode = JSTREAM_ITEMS;
+		o.fn = on_item;
+	}
+	return jstream_new(&o);
+}
+
 static size_t on_body(char *data, size_t size, size_t nmemb, void *arg)
 {
 	struct res_state *s = arg;
-	size_t len = size * nmemb, off = 0;
+	size_t len = size * nmemb;
+	int err;
 
 	s->last_data_ms = now_ms();
-	if (!s->code)
+	if (!s->js) {
 		curl_easy_getinfo(s->easy, CURLINFO_RESPONSE_CODE, &s->code);
-	while (off < len) {
-		struct json_object *o;
-		enum json_tokener_error err;
-
-		o = json_tokener_parse_ex(s->tok, data + off, (int)(len - off));
-		err = json_tokener_get_error(s->tok);
-		if (err == json_tokener_continue)
-			return len;
-		if (err != json_tokener_success) {
+		s->js = body_parser(s);
+		if (!s->js) {
 			s->why = AB_MALFORMED;
-			snprintf(s->why_text, sizeof(s->why_text), "malformed JSON: %s",
-				 json_tokener_error_desc(err));
+			snprintf(s->why_text, sizeof(s->why_text), "cannot parse: %s",
+				 strerror(errno));
 			return 0;
-		}
-		off += json_tokener_get_parse_end(s->tok);
-		if (s->phase == PH_WATCH && s->code == 200) {
-			bool keep = handle_event(s, o);
-
-			json_object_put(o);
-			if (!keep)
-				return 0;
-		} else if (s->body) {
-			json_object_put(o);
-			s->why = AB_MALFORMED;
-			snprintf(s->why_text, sizeof(s->why_text), "data after the JSON body");
-			return 0;
-		} else {
-			s->body = o;
 		}
 	}
+	err = jstream_feed(s->js, data, len);
+	if (err == -ECANCELED)	/* handle_event() said why */
+		return 0;
+	if (err) {
+		s->why = AB_MALFORMED;
+		snprintf(s->why_text, sizeof(s->why_text), "malformed JSON: %s",
+			 jstream_error(s->js));
+		return 0;
+	}
 	return len;
+}
+
+/* The response is complete: the kept body, unless it ends inside a value. */
+static void body_end(struct res_state *s)
+{
+	if (!s->js || s->why != AB_NONE)
+		return;
+	if (s->phase == PH_LIST || s->code != 200) {
+		if (jstream_end(s->js)) {
+			s->why = AB_MALFORMED;
+			snprintf(s->why_text, sizeof(s->why_text), "malformed JSON: %s",
+				 jstream_error(s->js));
+			return;
+		}
+		s->body = jstream_take(s->js);
+	}
 }
 
 /* ---- starting a request ------------------------------------------------------------- */
@@ -371,10 +424,8 @@ static void req_release(struct res_state *s)
 	}
 	curl_slist_free_all(s->hdrs);
 	s->hdrs = NULL;
-	if (s->tok) {
-		json_tokener_free(s->tok);
-		s->tok = NULL;
-	}
+	jstream_free(s->js);
+	s->js = NULL;
 	json_object_put(s->body);
 	s->body = NULL;
 }
@@ -394,9 +445,8 @@ static int req_start(struct res_state *s)
 	s->errbuf[0] = '\0';
 	s->progress = 0;
 	s->started_ms = s->last_data_ms = now_ms();
-	s->tok = json_tokener_new_ex(KUBE_WATCH_JSON_DEPTH);
 	s->easy = curl_easy_init();
-	if (!s->tok || !s->easy) {
+	if (!s->easy) {
 		err = -ENOMEM;
 		goto out_release;
 	}
@@ -496,11 +546,11 @@ static void http_failure(struct res_state *s)
 
 static void list_page_done(struct res_state *s)
 {
-	struct json_object *meta = obj_obj(s->body, "metadata"), *items, *it;
+	struct json_object *meta = obj_obj(s->body, "metadata"), *items;
 	const char *rv = obj_str(meta, "resourceVersion");
 	const char *cont = obj_str(meta, "continue");
-	size_t i, n;
 
+	/* the items were delivered as they arrived (on_item); "items" is left empty */
 	if (!meta || !rv || !*rv || !json_object_object_get_ex(s->body, "items", &items) ||
 	    !(json_object_is_type(items, json_type_array) ||
 	      json_object_is_type(items, json_type_null))) {
@@ -512,22 +562,10 @@ static void list_page_done(struct res_state *s)
 		return;
 	}
 	mark_healthy(s);
-	if (s->list_restart || !s->relist_open) {
+	if (s->list_restart || !s->relist_open) {	/* a page without items */
 		deliver(s, KUBE_RELIST_BEGIN, NULL);
 		s->relist_open = true;
 		s->list_restart = false;
-	}
-	n = json_object_is_type(items, json_type_array) ? json_object_array_length(items) : 0;
-	for (i = 0; i < n; i++) {
-		it = json_object_array_get_idx(items, i);
-		if (!json_object_is_type(it, json_type_object)) {
-			log_warn("kube: list of %s: item %zu is not an object, skipped",
-				 s->r->path, i);
-			continue;
-		}
-		if (!obj_str(it, "kind"))
-			json_object_object_add(it, "kind", json_object_new_string(s->r->kind));
-		deliver(s, KUBE_ADDED, it);
 	}
 	if (cont && *cont) {
 		set_str(&s->cont, cont);
@@ -650,6 +688,8 @@ static void watch_done(struct res_state *s, CURLcode cc)
 
 static void req_done(struct res_state *s, CURLcode cc)
 {
+	if (cc == CURLE_OK)
+		body_end(s);
 	if (s->phase == PH_LIST)
 		list_done(s, cc);
 	else

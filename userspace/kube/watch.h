@@ -1,12 +1,15 @@
 /* SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause) */
 /*
  * kube/watch.h - list and watch Kubernetes resources, single-threaded, on libcurl's multi
- * interface, parsing with json-c's incremental tokener.
+ * interface, parsing with util/jstream (yajl's event parser into json-c objects): list items and
+ * watch events are delivered one by one as they arrive, and metadata.managedFields is never
+ * built.
  *
  * Per resource the engine runs client-go's reflector loop:
  *   list   GET path?limit=L, then ?limit=L&continue=C until metadata.continue is empty.
  *          The first page delivers KUBE_RELIST_BEGIN, every item is delivered as KUBE_ADDED
- *          (with "kind" set: list items carry none), the last page delivers KUBE_RELIST_END.
+ *          (with "kind" set: list items carry none) as soon as it has arrived, before the rest
+ *          of its page; the last page delivers KUBE_RELIST_END.
  *          The list's metadata.resourceVersion becomes the resume point. The engine does not
  *          diff: the consumer replaces what it is given and sweeps, at RELIST_END, what it
  *          was not given since RELIST_BEGIN.
@@ -59,7 +62,7 @@
 #define KUBE_WATCH_BACKOFF_MAX_MS	30000
 #define KUBE_WATCH_CONNECT_MS		10000	/* TCP + TLS connect timeout */
 #define KUBE_WATCH_STATUS_MAX		256	/* bytes of a status line */
-#define KUBE_WATCH_JSON_DEPTH		128	/* json-c's default is 32 */
+#define KUBE_WATCH_JSON_DEPTH		128	/* open arrays and objects in a body */
 #define KUBE_WATCH_MAX_RES		16
 
 enum kube_event_type {
