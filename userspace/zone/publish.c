@@ -201,7 +201,12 @@ static int publish_changes(struct publish *p, struct zone *z, struct map_writer_
 	clock_gettime(CLOCK_MONOTONIC, &t0);
 	err = zone_project_changes(z, map_writer_emit, map_writer_remove_cb, p->w);
 	if (!err && map_writer_pending(p->w)) {
-		/* something changed: a new serial, in the apexes' SOA answers and the table */
+		/*
+		 * Something changed: a new serial, in the apexes' SOA answers and the table. The
+		 * writer has the changes already: only what the new serial changes (the apexes,
+		 * which zone_serial_set() notes) is projected again, not every change twice.
+		 */
+		zone_changes_clear(z);
 		serial = serial_next(serial);
 		err = zone_serial_set(z, serial);
 		if (!err)
