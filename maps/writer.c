@@ -16,6 +16,7 @@
 
 #define WRITER_BATCH	256		/* entries per batch syscall */
 #define WRITER_SLOTS_MIN 1024		/* initial hash table size, a power of two */
+#define TOUCHED_ABSENT	0x100		/* touched_meta: not desired at the commit's write pass */
 /* Keys an iteration may return before reconcile gives up: a hash map restarts from its first
  * key when the current one is deleted under it, which only another writer can cause. */
 #define WRITER_ITER_MAX	(2UL * XDPDNS_ANSWERS_MAX_ENTRIES)
@@ -47,6 +48,7 @@ struct map_writer {
 	 * map_writer_commit_changes() */
 	bool tracking;
 	struct xdpdns_key_l *touched;
+	uint16_t *touched_meta;		/* each one's name length, and TOUCHED_ABSENT */
 	size_t n_touched, touched_cap;
 	/* one batch: WRITER_BATCH keys of the class at hand, their values, insert or update */
 	uint8_t *keys;
@@ -111,6 +113,7 @@ void map_writer_free(struct map_writer *w)
 		return;
 	map_writer_reset(w);
 	free(w->touched);
+	free(w->touched_meta);
 	free(w->stale);
 	free(w->vals);
 	free(w->keys);
@@ -198,19 +201,26 @@ static void slot_delete(struct map_writer *w, struct want **slot)
 
 static bool want_same(const struct want *e, const struct xdpdns_answer *val);
 
-static int touch(struct map_writer *w, const struct xdpdns_key_l *key)
+/* Note key (name_len bytes of name) for map_writer_commit_changes(). */
+static int touch(struct map_writer *w, const struct xdpdns_key_l *key, unsigned int name_len)
 {
 	if (!w->tracking)
 		return 0;
 	if (w->n_touched == w->touched_cap) {
 		size_t cap = w->touched_cap ? 2 * w->touched_cap : 64;
 		struct xdpdns_key_l *v = realloc(w->touched, cap * sizeof(*v));
+		uint16_t *m;
 
 		if (!v)
 			return -ENOMEM;
 		w->touched = v;
+		m = realloc(w->touched_meta, cap * sizeof(*m));
+		if (!m)
+			return -ENOMEM;	/* touched is larger than needed: harmless */
+		w->touched_meta = m;
 		w->touched_cap = cap;
 	}
+	w->touched_meta[w->n_touched] = (uint16_t)name_len;
 	w->touched[w->n_touched++] = *key;
 	return 0;
 }
@@ -231,7 +241,7 @@ int map_writer_add(struct map_writer *w, const struct xdpdns_key_l *key,
 	slot = slot_find(w, hash, key->qtype, key->name, name_len);
 	if (*slot && want_same(*slot, val))
 		return 0;
-	if (touch(w, key))
+	if (touch(w, key, name_len))
 		return -ENOMEM;
 	e = malloc(sizeof(*e) + name_len + val->len);
 	if (!e) {
@@ -272,7 +282,7 @@ int map_writer_remove(struct map_writer *w, const struct xdpdns_key_l *key)
 			 name_len);
 	if (!*slot)
 		return 0;
-	err = touch(w, key);
+	err = touch(w, key, name_len);
 	if (err)
 		return err;
 	free(*slot);
@@ -539,7 +549,11 @@ int map_writer_commit(struct map_writer *w, struct map_writer_stats *st)
 	return err;
 }
 
-/* Write the touched keys of class c that are desired; delete the others. */
+/*
+ * Write the touched keys of class c that are desired and mark the others TOUCHED_ABSENT
+ * (!deletes); delete the marked ones (deletes). The name lengths noted by touch() give the
+ * class without a scan of the name, and the mark saves the delete pass a lookup.
+ */
 static void class_changes(struct map_writer *w, enum xdpdns_key_class c, bool deletes,
 			  struct map_writer_stats *s, int *first)
 {
@@ -548,13 +562,19 @@ static void class_changes(struct map_writer *w, enum xdpdns_key_class c, bool de
 
 	for (size_t i = 0; i < w->n_touched; i++) {
 		const struct xdpdns_key_l *k = &w->touched[i];
-		unsigned int len = xdpdns_key_name_len(k);
-		struct want *e;
+		unsigned int len = w->touched_meta[i] & 0xff;
+		struct want *e = NULL;
 
 		if (xdpdns_key_class(len) != c)
 			continue;
-		e = *slot_find(w, key_hash(k->qtype, k->name, len), k->qtype, k->name, len);
-		if (deletes && !e) {
+		if (!deletes) {
+			e = *slot_find(w, key_hash(k->qtype, k->name, len), k->qtype, k->name, len);
+			if (!e)
+				w->touched_meta[i] |= TOUCHED_ABSENT;
+		} else if (!(w->touched_meta[i] & TOUCHED_ABSENT)) {
+			continue;
+		}
+		if (deletes) {
 			unsigned int cnt = 1;
 			int err;
 
@@ -566,7 +586,7 @@ static void class_changes(struct map_writer *w, enum xdpdns_key_class c, bool de
 				fail_note(s, first, err);
 				s->failed++;
 			}
-		} else if (!deletes && e) {
+		} else if (e) {
 			want_key(e, w->keys + n * key_size, key_size);
 			want_answer(e, &w->vals[n]);
 			w->inserting[n] = false;
