@@ -45,6 +45,9 @@ struct map_fill {
 	unsigned int queued;		/* under lock: batches queued or being applied */
 	size_t queued_bytes;		/* under lock: their sizes */
 	bool stop;			/* under lock: the thread exits once the queue is empty */
+	/* under lock: applied batches, freed by the owner: a free() on the thread would take
+	 * the owner's malloc arena lock against its allocations */
+	struct fill_batch *done;
 	struct map_fill_stats st;	/* the thread's; read by the owner after the join */
 	unsigned long waits;		/* the owner's */
 	size_t peak_bytes;		/* under lock */
@@ -135,7 +138,8 @@ static void *fill_thread(void *arg)
 		pthread_mutex_lock(&f->lock);
 		f->queued--;
 		f->queued_bytes -= b->size;
-		free(b);
+		b->next = f->done;
+		f->done = b;
 		pthread_cond_signal(&f->space);
 	}
 	pthread_mutex_unlock(&f->lock);
@@ -177,6 +181,16 @@ out_destroy_sync:
 	return NULL;
 }
 
+static void batches_free(struct fill_batch *b)
+{
+	while (b) {
+		struct fill_batch *next = b->next;
+
+		free(b);
+		b = next;
+	}
+}
+
 int map_fill_finish(struct map_fill *f, struct map_fill_stats *st)
 {
 	if (f->running) {
@@ -186,6 +200,8 @@ int map_fill_finish(struct map_fill *f, struct map_fill_stats *st)
 		pthread_mutex_unlock(&f->lock);
 		pthread_join(f->thread, NULL);
 		f->running = false;
+		batches_free(f->done);
+		f->done = NULL;
 	}
 	if (st) {
 		*st = f->st;
@@ -266,7 +282,7 @@ static int fill_queue(struct map_fill *f, enum xdpdns_key_class c, const void *k
 	for (unsigned int done = 0; done < n;) {
 		unsigned int cnt = n - done < MAP_FILL_BATCH ? n - done : MAP_FILL_BATCH;
 		const uint8_t *k = (const uint8_t *)keys + done * ks;
-		struct fill_batch *b = batch_pack(c, k, vals ? vals + done : NULL, cnt);
+		struct fill_batch *b = batch_pack(c, k, vals ? vals + done : NULL, cnt), *applied;
 
 		if (!b) {
 			int err;
@@ -289,8 +305,11 @@ static int fill_queue(struct map_fill *f, enum xdpdns_key_class c, const void *k
 		f->queued_bytes += b->size;
 		if (f->queued_bytes > f->peak_bytes)
 			f->peak_bytes = f->queued_bytes;
+		applied = f->done;
+		f->done = NULL;
 		pthread_cond_signal(&f->work);
 		pthread_mutex_unlock(&f->lock);
+		batches_free(applied);
 		done += cnt;
 	}
 	return 0;	/* *count: all of them, for now */
