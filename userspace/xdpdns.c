@@ -5,7 +5,9 @@
  * (--objects; SIGHUP reloads it) or from the Kubernetes API (--kubeconfig, or in-cluster):
  * listed and watched (kube/watch.h), applied to the zone as they arrive, and published after
  * every loop iteration that changed something. XDP is attached only after the first full
- * sync of every resource.
+ * sync of every resource. Fresh maps (no earlier instance's pins) are filled while the lists
+ * arrive, the kernel's writes on a second thread (maps/fill.h), so that ready follows the
+ * last list closely; reused maps get only the complete zone.
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -26,6 +28,7 @@
 #include <bpf/libbpf.h>
 
 #include "loader/loader.h"
+#include "maps/fill.h"
 #include "maps/writer.h"
 #include "userspace/kube/config.h"
 #include "userspace/kube/watch.h"
@@ -41,6 +44,8 @@
 
 #define MAX_REVERSE_ZONES 8
 #define TICK_MS			1000	/* heartbeat, publish_retry(), longest wait */
+#define FILL_PUBLISH_MS		100	/* fresh maps: publish at most this often while listing */
+#define FILL_QUEUE_MAX		(32u << 20)	/* bytes of map writes queued for the fill thread */
 
 struct opts {
 	char *ifnames[LOADER_MAX_IFACES];
@@ -668,6 +673,33 @@ static int sync_publish(struct sync *s, struct publish *p)
 	return 0;
 }
 
+/*
+ * The lists are complete: wait for the fill thread to apply what is queued and stop it.
+ * Writes it could not make are logged, and the next publish commits the zone in full, which
+ * writes them or enters the degraded state of publish.h, before anything reads the maps.
+ */
+static void fill_finish(struct map_fill *fill, struct publish *p)
+{
+	struct map_fill_stats fs;
+	struct timespec t0, t1;
+	int err;
+
+	if (!fill)
+		return;
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	err = map_fill_finish(fill, &fs);
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	log_info("maps: filled while listing: %lu entries written, %lu deleted, %lu failed in "
+		 "%lu batches (at most %zu KiB queued, %lu waits for the fill thread), %.1f ms "
+		 "to drain", fs.written, fs.deleted, fs.failed, fs.batches, fs.peak_bytes >> 10,
+		 fs.waits, (t1.tv_sec - t0.tv_sec) * 1e3 + (t1.tv_nsec - t0.tv_nsec) / 1e6);
+	if (!err)
+		return;
+	log_warn("maps: %lu writes of the fill failed: %s; committing the zone in full",
+		 fs.failed, strerror(-err));
+	publish_recheck(p);
+}
+
 static uint64_t now_ms(void)
 {
 	struct timespec ts;
@@ -835,6 +867,9 @@ int main(int argc, char **argv)
 	struct kube_watch_opts wo = {};
 	struct sync sy = {};
 	struct publish *p = NULL;
+	struct map_writer_bpf fill_bpf = {};
+	struct map_fill *fill = NULL;
+	uint64_t fill_next = 0;
 	struct metrics_server *hs = NULL;
 	struct zone *z = NULL;
 	struct loader ld = {};
@@ -905,11 +940,26 @@ int main(int argc, char **argv)
 	err = loader_open(&ld, o.pin_dir);
 	if (err)
 		goto out_free_watch;
-	p = publish_new(&ld.maps, NULL, NULL);
+	/*
+	 * Fresh maps (no earlier instance's pins) are read by nothing until XDP is attached at
+	 * ready: they are filled while the lists arrive, the kernel's inserts on a second thread
+	 * (maps/fill.h). Reused maps are what the running program answers from: they get only
+	 * the complete zone, at the end of the first sync, as before.
+	 */
+	if (kw && !ld.reused_maps) {
+		fill_bpf.maps = &ld.maps;
+		fill = map_fill_new(&map_writer_bpf_ops, &fill_bpf, FILL_QUEUE_MAX);
+		if (!fill) {
+			err = -errno;
+			log_err("cannot start the map fill thread: %s", strerror(-err));
+			goto out_close_loader;
+		}
+	}
+	p = fill ? publish_new(&ld.maps, &map_fill_ops, fill) : publish_new(&ld.maps, NULL, NULL);
 	if (!p) {
 		err = -errno;
 		log_err("cannot read the maps: %s", strerror(-err));
-		goto out_close_loader;
+		goto out_free_fill;
 	}
 	/* Hot forwarded answers into the fast path; without a cache, none (promote.h). */
 	pr = fcache ? promote_new(fcache, ld.maps.cache) : NULL;
@@ -939,13 +989,15 @@ int main(int argc, char **argv)
 
 		/*
 		 * Attach once the zone is complete: at once with a file, after the first full
-		 * list of every resource with the API. Until then nothing is published, so an
-		 * earlier instance's maps keep answering with their last good data.
+		 * list of every resource with the API. Until then nothing is published into
+		 * reused maps, so an earlier instance's program keeps answering with its last
+		 * good data; fresh maps, which nothing reads yet, are filled as the lists arrive.
 		 */
 		if (!attached && (!kw || kube_watch_synced(kw))) {
 			if (kw) {
 				log_info("kube: first sync complete: %u objects, %u skipped, "
 					 "%lu events", zone_objects(z), zone_skipped(z), sy.events);
+				fill_finish(fill, p);	/* from here on, writes are synchronous */
 				err = sync_publish(&sy, p);
 			} else {
 				/* Entries the maps refuse now are retried on every tick (publish.h). */
@@ -1014,6 +1066,11 @@ int main(int argc, char **argv)
 			}
 			if (attached && sy.dirty)
 				sync_publish(&sy, p);
+			else if (!attached && fill && sy.dirty && now_ms() >= fill_next) {
+				/* fresh maps, still listing: publish what has arrived */
+				sync_publish(&sy, p);
+				fill_next = now_ms() + FILL_PUBLISH_MS;
+			}
 		}
 
 		now = now_ms();
@@ -1040,6 +1097,8 @@ out_free_publish:
 	metrics_server_stop(hs);	/* before the maps it reads are closed */
 	promote_free(pr);
 	publish_free(p);
+out_free_fill:
+	map_fill_free(fill);	/* after the writer that queues into it, before the maps */
 out_close_loader:
 	/* A failed start leaves alone the pins an earlier instance may still answer from. */
 	loader_close(&ld, sig || !ld.reused_maps);

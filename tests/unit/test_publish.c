@@ -527,3 +527,38 @@ Test(publish_free, accepts_null)
 {
 	publish_free(NULL);
 }
+
+/* Entries the maps lost behind the writer's back (a fill's writes that failed later): the
+ * incremental path cannot see it, publish_recheck() makes the next publish find and write them. */
+Test(publish, recheck_writes_what_the_maps_lack)
+{
+	static const uint8_t web[] = "\3web\4demo\3svc\7cluster\5local";
+	struct map_writer_stats st;
+	struct xdpdns_key_l key;
+	enum xdpdns_key_class c;
+	struct publish *p;
+	struct zone *z;
+
+	p = publish_new(&fx.maps, NULL, NULL);
+	cr_assert_not_null(p);
+	z = zone_of(objects);
+	cr_assert_eq(publish_zone(p, z, NULL), 0);
+	assert_answers(WEB, web_ip);
+	cr_assert_eq(xdpdns_key_build(&key, web, sizeof(web), QTYPE_A), 0);
+	c = xdpdns_key_class(sizeof(web));
+	cr_assert_eq(bpf_map_delete_elem(fx.maps.answers[c], &key), 0);
+	cr_assert_eq(query(WEB).ancount, 0, "the A entry is gone");
+
+	cr_assert_eq(publish_zone(p, z, &st), 0);
+	cr_assert_eq(st.inserted + st.updated, 0, "nothing changed in the zone: nothing written");
+	cr_assert_eq(query(WEB).ancount, 0);
+
+	publish_recheck(p);
+	cr_assert_eq(publish_zone(p, z, &st), 0);
+	cr_assert_eq(st.inserted, 1, "%lu inserted", st.inserted);
+	cr_assert_eq(st.failed, 0);
+	cr_assert_not(publish_pending(p));
+	assert_answers(WEB, web_ip);
+	publish_free(p);
+	zone_free(z);
+}

@@ -276,6 +276,13 @@ out_restore:
 	return err;
 }
 
+void publish_recheck(struct publish *p)
+{
+	/* publish_zone() takes its full path: project, diff against the maps, commit */
+	if (p->cur)
+		p->reproject = true;
+}
+
 int publish_retry(struct publish *p, struct map_writer_stats *st)
 {
 	struct map_writer_stats s = { 0 };

@@ -57,6 +57,13 @@ int publish_zone(struct publish *p, struct zone *z, struct map_writer_stats *st)
  */
 int publish_retry(struct publish *p, struct map_writer_stats *st);
 
+/*
+ * The maps may not hold what the last commits reported (their writes were queued and some
+ * failed later: maps/fill.h): the next publish_zone() projects and commits in full, which
+ * finds and writes what is missing, and sets the state from what that commit did.
+ */
+void publish_recheck(struct publish *p);
+
 /* The serial the next publish starts from (the one the maps hold after a publish). */
 uint32_t publish_serial(const struct publish *p);
 /* Something failed to reach the maps: publish_retry() has work to do. */
