@@ -16,7 +16,9 @@
 #include <malloc.h>
 #include <net/if.h>
 #include <poll.h>
+#include <pthread.h>
 #include <signal.h>
+#include <stdatomic.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -700,6 +702,41 @@ static void fill_finish(struct map_fill *fill, struct publish *p)
 	publish_recheck(p);
 }
 
+struct load_job {
+	struct loader *ld;
+	const char *pin_dir;
+	int err;
+	atomic_bool done;
+};
+
+static void *load_job_run(void *arg)
+{
+	struct load_job *j = arg;
+
+	j->err = loader_open(j->ld, j->pin_dir);
+	atomic_store(&j->done, true);
+	return NULL;
+}
+
+/*
+ * loader_open() while the lists begin: the verifier takes about 0.3 s, which the first pages
+ * need not wait for. Their objects go into the zone; nothing is published before the maps
+ * exist. A watch engine failure stops the pumping only: the main loop meets it again.
+ */
+static int loader_open_listing(struct loader *ld, const char *pin_dir, struct kube_watch *kw)
+{
+	struct load_job j = { .ld = ld, .pin_dir = pin_dir };
+	pthread_t t;
+
+	if (pthread_create(&t, NULL, load_job_run, &j))
+		return loader_open(ld, pin_dir);
+	while (!atomic_load(&j.done))
+		if (kube_watch_run_once(kw, 5))
+			break;
+	pthread_join(t, NULL);
+	return j.err;
+}
+
 static uint64_t now_ms(void)
 {
 	struct timespec ts;
@@ -937,7 +974,7 @@ int main(int argc, char **argv)
 		log_info("following the Kubernetes API at %s (%s)", kc.server,
 			 o.kubeconfig ? o.kubeconfig : "in-cluster");
 	}
-	err = loader_open(&ld, o.pin_dir);
+	err = kw ? loader_open_listing(&ld, o.pin_dir, kw) : loader_open(&ld, o.pin_dir);
 	if (err)
 		goto out_free_watch;
 	/*
