@@ -372,6 +372,7 @@ class State:
 		self.conns = set()
 		self.stall_new = False
 		self.fragment = args.fragment
+		self.list_page_delay = args.list_page_delay
 		self.bookmark_interval = args.bookmark_interval
 		self.min_request_timeout = args.min_request_timeout
 		self.seed = random.Random(args.seed)
@@ -653,6 +654,8 @@ class ApiHandler(http.server.BaseHTTPRequestHandler):
 
 	def serve_list(self, resource, ns, q):
 		store = self.server.state.store
+		if self.server.state.list_page_delay > 0:
+			time.sleep(self.server.state.list_page_delay)
 		kind, api = RESOURCES[resource][0], RESOURCES[resource][1]
 		try:
 			limit = int(q.get('limit') or 0)
@@ -1319,6 +1322,8 @@ def main():
 		       '(default 1800, as the real server)')
 	p.add_argument('--fragment', action='store_true',
 		       help='write responses in random small pieces (watch: one chunk each)')
+	p.add_argument('--list-page-delay', type=float, default=0.0,
+		       help='seconds to wait before serving each list page (a slow API server)')
 	p.add_argument('--managed-fields-bytes', type=int, default=2048,
 		       help='size of the generated managedFields (0: none; default 2048)')
 	p.add_argument('--seed', type=int, default=None, help='random seed (fragmentation etc.)')

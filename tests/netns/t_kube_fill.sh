@@ -58,7 +58,10 @@ xt_expect "reference daemon exits 0" "$XT_DRC" 0
 [ ! -e "$XT_PIN" ] && xt_ok "reference: pins removed" || xt_bail "the reference left pins"
 
 xt_log "---- 2. --kubeconfig, fresh maps: filled while listing ----"
-fx_start --load "$OBJ" --managed-fields-bytes 2048
+# Each list page waits 0.25 s, as from a loaded API server: the lists (2 to 4 pages each) then
+# outlast the program's load (about 0.3 s, on its own thread while the first pages arrive),
+# and the fill runs while they come in, as it does for a large cluster.
+fx_start --load "$OBJ" --managed-fields-bytes 2048 --list-page-delay 0.25
 kube_daemon_start --kubeconfig "$FX/kubeconfig"
 xt_daemon_wait_ready
 fill=$(grep -m1 'maps: filled while listing' "$XT_DLOG")
