@@ -433,6 +433,8 @@ def run(args, items, mf_bytes, changes):
 					 'log %s)' % (args.timeout_ms, daemon.proc.poll(),
 						      daemon.log.name))
 		cpu_ready, fx_cpu = cpu_total_ns(daemon.pid), cpu_total_ns(fx.pid) - fx_cpu0
+		with open('/proc/%d/task/%d/schedstat' % (daemon.pid, daemon.pid)) as f:
+			cpu_main = int(f.read().split()[0])
 		r = prober.read()
 		if r[0] != 'match':
 			raise BenchError('no answer for %s after ready: %s' % (known, ' '.join(r)))
@@ -454,8 +456,8 @@ def run(args, items, mf_bytes, changes):
 		if pub:
 			print('  the first publish, as the daemon logs it: %s ms' %
 			      PUBLISH_RE.search(pub[1]).group(1))
-		print('  CPU time from the start to ready: daemon %.2f s, fixture %.2f s' %
-		      (cpu_ready / 1e9, fx_cpu / 1e9))
+		print('  CPU time from the start to ready: daemon %.2f s (its main thread %.2f s), '
+		      'fixture %.2f s' % (cpu_ready / 1e9, cpu_main / 1e9, fx_cpu / 1e9))
 		print('  daemon memory: VmHWM %d MiB at ready; VmRSS %d MiB at ready, %d MiB %.0f s '
 		      'later' % (hwm_ready // 1024, rss_ready // 1024, rss_settled // 1024, args.settle))
 		with open('/proc/%d/status' % fx.pid) as f:
