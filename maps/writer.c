@@ -23,7 +23,6 @@
 
 /* One desired entry: the used bytes of the key name and of the answer, nothing else. */
 struct want {
-	uint32_t hash;
 	__be16	qtype;
 	uint8_t name_len;	/* 1..XDPDNS_NAME_MAX */
 	uint8_t rcode;
@@ -37,11 +36,18 @@ struct want {
 	uint8_t bytes[];	/* name[name_len], then data[len] */
 };
 
+/* A hash table slot: the hash beside the pointer, so that a probe that does not match reads
+ * no entry (the table is larger than the caches at a large cluster's 600k entries). */
+struct slot {
+	struct want *e;		/* NULL: empty */
+	uint32_t hash;
+};
+
 struct map_writer {
 	const struct map_ops *ops;
 	void *ctx;
 	struct map_writer_bpf bpf;	/* ctx when made by map_writer_new_maps() */
-	struct want **slots;		/* open addressing, linear probing */
+	struct slot *slots;		/* open addressing, linear probing */
 	size_t n_slots;			/* a power of two, or 0 */
 	size_t count;
 	/* after a full commit: the keys added, replaced or removed since, for
@@ -98,7 +104,7 @@ struct map_writer *map_writer_new_maps(const struct xdpdns_maps *m)
 void map_writer_reset(struct map_writer *w)
 {
 	for (size_t i = 0; i < w->n_slots; i++)
-		free(w->slots[i]);
+		free(w->slots[i].e);
 	free(w->slots);
 	w->slots = NULL;
 	w->n_slots = 0;
@@ -139,24 +145,25 @@ static uint32_t key_hash(__be16 qtype, const uint8_t *name, unsigned int len)
 }
 
 /* The slot holding the key, or the empty slot where it belongs. n_slots must be > 0. */
-static struct want **slot_find(const struct map_writer *w, uint32_t hash, __be16 qtype,
-			       const uint8_t *name, unsigned int len)
+static struct slot *slot_find(const struct map_writer *w, uint32_t hash, __be16 qtype,
+			      const uint8_t *name, unsigned int len)
 {
 	size_t mask = w->n_slots - 1;
 
 	for (size_t i = hash & mask;; i = (i + 1) & mask) {
-		struct want *e = w->slots[i];
+		struct slot *sl = &w->slots[i];
+		const struct want *e = sl->e;
 
-		if (!e || (e->hash == hash && e->qtype == qtype && e->name_len == len &&
+		if (!e || (sl->hash == hash && e->qtype == qtype && e->name_len == len &&
 			   !memcmp(e->bytes, name, len)))
-			return &w->slots[i];
+			return sl;
 	}
 }
 
 static int slots_grow(struct map_writer *w)
 {
 	size_t n = w->n_slots ? w->n_slots * 2 : WRITER_SLOTS_MIN;
-	struct want **old = w->slots;
+	struct slot *old = w->slots;
 	size_t old_n = w->n_slots;
 
 	w->slots = calloc(n, sizeof(*w->slots));
@@ -166,34 +173,35 @@ static int slots_grow(struct map_writer *w)
 	}
 	w->n_slots = n;
 	for (size_t i = 0; i < old_n; i++) {
-		struct want *e = old[i];
+		size_t j;
 
-		if (e)
-			*slot_find(w, e->hash, e->qtype, e->bytes, e->name_len) = e;
+		if (!old[i].e)
+			continue;
+		for (j = old[i].hash & (n - 1); w->slots[j].e; j = (j + 1) & (n - 1))
+			;	/* the keys are distinct: the first empty slot */
+		w->slots[j] = old[i];
 	}
 	free(old);
 	return 0;
 }
 
 /* Remove the entry of slot from the table (backward-shift deletion, linear probing). */
-static void slot_delete(struct map_writer *w, struct want **slot)
+static void slot_delete(struct map_writer *w, struct slot *slot)
 {
 	size_t mask = w->n_slots - 1, i = (size_t)(slot - w->slots), j = i;
 
-	w->slots[i] = NULL;
+	w->slots[i].e = NULL;
 	for (;;) {
-		struct want *e;
 		size_t home;
 
 		j = (j + 1) & mask;
-		e = w->slots[j];
-		if (!e)
+		if (!w->slots[j].e)
 			return;
-		home = e->hash & mask;
-		/* e may move into the hole at i unless its home lies cyclically in (i, j] */
+		home = w->slots[j].hash & mask;
+		/* it may move into the hole at i unless its home lies cyclically in (i, j] */
 		if (i <= j ? (home <= i || home > j) : (home <= i && home > j)) {
-			w->slots[i] = e;
-			w->slots[j] = NULL;
+			w->slots[i] = w->slots[j];
+			w->slots[j].e = NULL;
 			i = j;
 		}
 	}
@@ -230,7 +238,8 @@ int map_writer_add(struct map_writer *w, const struct xdpdns_key_l *key,
 		   const struct xdpdns_answer *val)
 {
 	unsigned int name_len = xdpdns_key_name_len(key);
-	struct want **slot, *e;
+	struct slot *slot;
+	struct want *e;
 	uint32_t hash;
 
 	if (!name_len || val->len > XDPDNS_ANSWER_MAX)
@@ -239,7 +248,7 @@ int map_writer_add(struct map_writer *w, const struct xdpdns_key_l *key,
 		return -ENOMEM;
 	hash = key_hash(key->qtype, key->name, name_len);
 	slot = slot_find(w, hash, key->qtype, key->name, name_len);
-	if (*slot && want_same(*slot, val))
+	if (slot->e && want_same(slot->e, val))
 		return 0;
 	if (touch(w, key, name_len))
 		return -ENOMEM;
@@ -249,7 +258,6 @@ int map_writer_add(struct map_writer *w, const struct xdpdns_key_l *key,
 		return -ENOMEM;
 	}
 	*e = (struct want){
-		.hash = hash,
 		.qtype = key->qtype,
 		.name_len = name_len,
 		.rcode = val->rcode,
@@ -263,29 +271,30 @@ int map_writer_add(struct map_writer *w, const struct xdpdns_key_l *key,
 	};
 	memcpy(e->bytes, key->name, name_len);
 	memcpy(e->bytes + name_len, val->data, val->len);
-	if (!*slot)
+	if (!slot->e)
 		w->count++;
-	free(*slot);
-	*slot = e;
+	free(slot->e);
+	slot->e = e;
+	slot->hash = hash;
 	return 0;
 }
 
 int map_writer_remove(struct map_writer *w, const struct xdpdns_key_l *key)
 {
 	unsigned int name_len = xdpdns_key_name_len(key);
-	struct want **slot;
+	struct slot *slot;
 	int err;
 
 	if (!w->n_slots || !name_len)
 		return 0;
 	slot = slot_find(w, key_hash(key->qtype, key->name, name_len), key->qtype, key->name,
 			 name_len);
-	if (!*slot)
+	if (!slot->e)
 		return 0;
 	err = touch(w, key, name_len);
 	if (err)
 		return err;
-	free(*slot);
+	free(slot->e);
 	slot_delete(w, slot);
 	w->count--;
 	return 0;
@@ -345,7 +354,7 @@ static bool key_desired(const struct map_writer *w, enum xdpdns_key_class c, con
 	for (size_t i = sizeof(k.qtype) + len; i < key_size; i++)
 		if (key[i])
 			return false;	/* not zero-filled: the fast path never builds it */
-	return *slot_find(w, key_hash(k.qtype, k.name, len), k.qtype, k.name, len) != NULL;
+	return slot_find(w, key_hash(k.qtype, k.name, len), k.qtype, k.name, len)->e != NULL;
 }
 
 static void fail_note(struct map_writer_stats *s, int *first, int err)
@@ -414,7 +423,7 @@ static void class_write(struct map_writer *w, enum xdpdns_key_class c, bool dry,
 	unsigned int n = 0;
 
 	for (size_t i = 0; i < w->n_slots; i++) {
-		const struct want *e = w->slots[i];
+		const struct want *e = w->slots[i].e;
 		uint8_t *key = w->keys + n * key_size;
 		int err = -ENOENT;
 
@@ -568,7 +577,7 @@ static void class_changes(struct map_writer *w, enum xdpdns_key_class c, bool de
 		if (xdpdns_key_class(len) != c)
 			continue;
 		if (!deletes) {
-			e = *slot_find(w, key_hash(k->qtype, k->name, len), k->qtype, k->name, len);
+			e = slot_find(w, key_hash(k->qtype, k->name, len), k->qtype, k->name, len)->e;
 			if (!e)
 				w->touched_meta[i] |= TOUCHED_ABSENT;
 		} else if (!(w->touched_meta[i] & TOUCHED_ABSENT)) {
