@@ -922,11 +922,11 @@ int main(int argc, char **argv)
 	int err, sig = 0, sfd;
 
 	/*
-	 * No fastbins: json-c builds and frees a tree of small objects per list page (every
-	 * managedFields entry is a nest of them), and glibc then spends most of the sync
-	 * consolidating fastbins. Measured with bench/kube_sync.sh (10k services, 50k pods, 2 KB
-	 * of managedFields each): the daemon's CPU to ready fell from 16.5-17.7 s to 10-12 s
-	 * (bench/README.md, finding 8).
+	 * No fastbins: a tree of small json-c objects freed at once (every managedFields entry is
+	 * a nest of them) made glibc spend most of the time consolidating fastbins. The API's
+	 * lists no longer build such trees (util/jstream: with or without this, the initial sync
+	 * of bench/kube_sync.sh measures the same), but an --objects file is still one tree. When
+	 * the API's pages were trees too, this took the sync from 16.5-17.7 s to 10-12 s of CPU.
 	 */
 	mallopt(M_MXFAST, 0);
 	if (parse_opts(&o, argc, argv) || forwarder_build(&o, &fsh, &fcache))
