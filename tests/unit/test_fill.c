@@ -1,8 +1,8 @@
 // SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
 /*
- * The fill thread (maps/fill.c) against an in-memory fake of the map syscalls that records the
- * order of its calls, fails on demand and can be held: the calls are applied in the order
- * made (a commit's writes before its deletes), failures come back from map_fill_finish(), a
+ * The fill thread (maps/fill.c) against the in-memory fake of the map syscalls (fake_maps.h),
+ * which records the order of its calls, fails on demand and can be held: the calls are applied
+ * in the order made (a commit's writes before its deletes), failures come back from map_fill_finish(), a
  * full ring blocks the caller, lookups see every write queued before them, and finishing or
  * freeing applies what is queued and makes later calls synchronous.
  * The fake runs on the fill thread: it records problems in fk.bad instead of asserting there.
@@ -19,183 +19,17 @@
 #include <criterion/criterion.h>
 #include <uthash.h>
 
+#include "fake_maps.h"
 #include "fill.h"
-
-#define LOG_MAX 1024
-
-struct fake_entry {
-	UT_hash_handle hh;
-	struct xdpdns_answer val;
-	uint8_t key[XDPDNS_KEY_L];
-};
-
-struct fake_call {
-	char op;			/* 'U' update_batch, 'D' delete_batch */
-	enum xdpdns_key_class c;
-	unsigned int count;
-	uint16_t qtype;			/* of the first key */
-};
-
-struct fake {
-	struct fake_entry *map[XDPDNS_CLASS_COUNT];
-	struct fake_call log[LOG_MAX];
-	unsigned int n_log;
-	const char *bad;		/* what went wrong on the fill thread */
-	uint16_t fail_update_qtype;	/* an element with this qtype fails with -E2BIG */
-	unsigned int delay_us;		/* each write or delete call takes this long */
-	/* held: update_batch waits until open */
-	pthread_mutex_t lock;
-	pthread_cond_t cond;
-	bool held;
-};
-
-static struct fake fk;
-
-static uint16_t key_qtype(const void *key)
-{
-	__be16 q;
-
-	memcpy(&q, key, sizeof(q));
-	return ntohs(q);
-}
-
-static struct fake_entry *fake_find(enum xdpdns_key_class c, const void *key)
-{
-	struct fake_entry *e;
-
-	HASH_FIND(hh, fk.map[c], key, xdpdns_key_size(c), e);
-	return e;
-}
-
-static void fake_call(char op, enum xdpdns_key_class c, const void *keys, unsigned int count)
-{
-	if (fk.n_log == LOG_MAX) {
-		fk.bad = "call log overflow";
-		return;
-	}
-	fk.log[fk.n_log++] = (struct fake_call){ .op = op, .c = c, .count = count,
-						 .qtype = key_qtype(keys) };
-	if (fk.delay_us)
-		usleep(fk.delay_us);
-	pthread_mutex_lock(&fk.lock);
-	while (fk.held)
-		pthread_cond_wait(&fk.cond, &fk.lock);
-	pthread_mutex_unlock(&fk.lock);
-}
-
-static void fake_hold(bool held)
-{
-	pthread_mutex_lock(&fk.lock);
-	fk.held = held;
-	pthread_cond_broadcast(&fk.cond);
-	pthread_mutex_unlock(&fk.lock);
-}
-
-static int fake_lookup(void *ctx, enum xdpdns_key_class c, const void *key,
-		       struct xdpdns_answer *val)
-{
-	struct fake_entry *e = fake_find(c, key);
-
-	if (ctx != &fk)
-		fk.bad = "wrong ctx";
-	if (!e)
-		return -ENOENT;
-	*val = e->val;
-	return 0;
-}
-
-static int fake_update_batch(void *ctx, enum xdpdns_key_class c, const void *keys,
-			     const struct xdpdns_answer *vals, unsigned int *count)
-{
-	size_t ks = xdpdns_key_size(c);
-
-	if (ctx != &fk)
-		fk.bad = "wrong ctx";
-	fake_call('U', c, keys, *count);
-	for (unsigned int i = 0; i < *count; i++) {
-		const uint8_t *key = (const uint8_t *)keys + i * ks;
-		struct fake_entry *e;
-
-		if (fk.fail_update_qtype && key_qtype(key) == fk.fail_update_qtype) {
-			*count = i;
-			return -E2BIG;
-		}
-		e = fake_find(c, key);
-		if (!e) {
-			e = calloc(1, sizeof(*e));
-			if (!e) {
-				fk.bad = "out of memory";
-				*count = i;
-				return -ENOMEM;
-			}
-			memcpy(e->key, key, ks);
-			HASH_ADD(hh, fk.map[c], key, ks, e);
-		}
-		e->val = vals[i];
-	}
-	return 0;
-}
-
-static int fake_delete_batch(void *ctx, enum xdpdns_key_class c, const void *keys,
-			     unsigned int *count)
-{
-	size_t ks = xdpdns_key_size(c);
-
-	if (ctx != &fk)
-		fk.bad = "wrong ctx";
-	fake_call('D', c, keys, *count);
-	for (unsigned int i = 0; i < *count; i++) {
-		struct fake_entry *e = fake_find(c, (const uint8_t *)keys + i * ks);
-
-		if (!e) {
-			*count = i;
-			return -ENOENT;
-		}
-		HASH_DEL(fk.map[c], e);
-		free(e);
-	}
-	return 0;
-}
-
-static int fake_next_key(void *ctx, enum xdpdns_key_class c, const void *key, void *next)
-{
-	struct fake_entry *e = key ? fake_find(c, key) : NULL;
-
-	if (ctx != &fk)
-		fk.bad = "wrong ctx";
-	e = key && e ? e->hh.next : fk.map[c];
-	if (!e)
-		return -ENOENT;
-	memcpy(next, e->key, xdpdns_key_size(c));
-	return 0;
-}
-
-static const struct map_ops fake_ops = {
-	.lookup = fake_lookup,
-	.update_batch = fake_update_batch,
-	.delete_batch = fake_delete_batch,
-	.next_key = fake_next_key,
-};
 
 static void setup(void)
 {
-	memset(&fk, 0, sizeof(fk));
-	pthread_mutex_init(&fk.lock, NULL);
-	pthread_cond_init(&fk.cond, NULL);
+	fake_reset();
 }
 
 static void teardown(void)
 {
-	for (int c = 0; c < XDPDNS_CLASS_COUNT; c++) {
-		struct fake_entry *e, *tmp;
-
-		HASH_ITER(hh, fk.map[c], e, tmp) {
-			HASH_DEL(fk.map[c], e);
-			free(e);
-		}
-	}
-	pthread_cond_destroy(&fk.cond);
-	pthread_mutex_destroy(&fk.lock);
+	fake_clear();
 }
 
 TestSuite(fill, .init = setup, .fini = teardown);

@@ -1,8 +1,8 @@
 // SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
 /*
- * Reconcile (maps/writer.c) against an in-memory fake of the map syscalls that records the
- * order of its write and delete calls and fails on demand; then, as root, the real syscalls
- * on kernel maps created with the contract's key and value sizes.
+ * Reconcile (maps/writer.c) against the in-memory fake of the map syscalls (fake_maps.h),
+ * which records the order of its write and delete calls and fails on demand; then, as root,
+ * the real syscalls on kernel maps created with the contract's key and value sizes.
  */
 #include <errno.h>
 #include <malloc.h>
@@ -16,150 +16,14 @@
 #include <criterion/criterion.h>
 #include <uthash.h>
 
+#include "fake_maps.h"
 #include "writer.h"
 
-#define LOG_MAX 4096
-
-struct fake_entry {
-	UT_hash_handle hh;
-	struct xdpdns_answer val;
-	uint8_t key[XDPDNS_KEY_L];	/* xdpdns_key_size(class) bytes are the hash key */
-};
-
-struct fake_call {
-	char op;			/* 'U' update_batch, 'D' delete_batch */
-	enum xdpdns_key_class c;
-	unsigned int count;		/* elements asked for */
-};
-
-struct fake {
-	struct fake_entry *map[XDPDNS_CLASS_COUNT];
-	struct fake_call log[LOG_MAX];
-	unsigned int n_log;
-	unsigned int lookups;
-	unsigned int next_keys;
-	/* failure injection: an element whose key has this qtype fails (0: never) */
-	uint16_t fail_update_qtype;
-	uint16_t fail_delete_qtype;
-	uint16_t fail_lookup_qtype;
-	int fail_next_key;		/* next_key fails with this once the map has been read */
-};
-
-static struct fake fk;
 static struct map_writer *w;
-
-static uint16_t key_qtype(const void *key)
-{
-	__be16 q;
-
-	memcpy(&q, key, sizeof(q));
-	return ntohs(q);
-}
-
-static void log_call(char op, enum xdpdns_key_class c, unsigned int count)
-{
-	cr_assert_lt(fk.n_log, LOG_MAX, "call log overflow");
-	fk.log[fk.n_log++] = (struct fake_call){ .op = op, .c = c, .count = count };
-}
-
-static struct fake_entry *fake_find(enum xdpdns_key_class c, const void *key)
-{
-	struct fake_entry *e;
-
-	HASH_FIND(hh, fk.map[c], key, xdpdns_key_size(c), e);
-	return e;
-}
-
-static int fake_lookup(void *ctx, enum xdpdns_key_class c, const void *key,
-		       struct xdpdns_answer *val)
-{
-	struct fake_entry *e;
-
-	cr_assert_eq(ctx, &fk);
-	fk.lookups++;
-	if (fk.fail_lookup_qtype && key_qtype(key) == fk.fail_lookup_qtype)
-		return -EIO;
-	e = fake_find(c, key);
-	if (!e)
-		return -ENOENT;
-	*val = e->val;
-	return 0;
-}
-
-static int fake_update_batch(void *ctx, enum xdpdns_key_class c, const void *keys,
-			     const struct xdpdns_answer *vals, unsigned int *count)
-{
-	size_t ks = xdpdns_key_size(c);
-
-	cr_assert_eq(ctx, &fk);
-	log_call('U', c, *count);
-	for (unsigned int i = 0; i < *count; i++) {
-		const uint8_t *key = (const uint8_t *)keys + i * ks;
-		struct fake_entry *e;
-
-		if (fk.fail_update_qtype && key_qtype(key) == fk.fail_update_qtype) {
-			*count = i;
-			return -ENOSPC;
-		}
-		e = fake_find(c, key);
-		if (!e) {
-			e = calloc(1, sizeof(*e));
-			cr_assert_not_null(e);
-			memcpy(e->key, key, ks);
-			HASH_ADD(hh, fk.map[c], key, ks, e);
-		}
-		e->val = vals[i];
-	}
-	return 0;
-}
-
-static int fake_delete_batch(void *ctx, enum xdpdns_key_class c, const void *keys,
-			     unsigned int *count)
-{
-	size_t ks = xdpdns_key_size(c);
-
-	cr_assert_eq(ctx, &fk);
-	log_call('D', c, *count);
-	for (unsigned int i = 0; i < *count; i++) {
-		const uint8_t *key = (const uint8_t *)keys + i * ks;
-		struct fake_entry *e = fake_find(c, key);
-
-		if (!e || (fk.fail_delete_qtype && key_qtype(key) == fk.fail_delete_qtype)) {
-			*count = i;
-			return e ? -EPERM : -ENOENT;
-		}
-		HASH_DEL(fk.map[c], e);
-		free(e);
-	}
-	return 0;
-}
-
-static int fake_next_key(void *ctx, enum xdpdns_key_class c, const void *key, void *next)
-{
-	struct fake_entry *e;
-
-	cr_assert_eq(ctx, &fk);
-	fk.next_keys++;
-	if (fk.fail_next_key && key)
-		return fk.fail_next_key;
-	e = key ? fake_find(c, key) : NULL;
-	e = key && e ? e->hh.next : fk.map[c];	/* an unknown key restarts, as in a kernel */
-	if (!e)
-		return -ENOENT;
-	memcpy(next, e->key, xdpdns_key_size(c));
-	return 0;
-}
-
-static const struct map_ops fake_ops = {
-	.lookup = fake_lookup,
-	.update_batch = fake_update_batch,
-	.delete_batch = fake_delete_batch,
-	.next_key = fake_next_key,
-};
 
 static void setup(void)
 {
-	memset(&fk, 0, sizeof(fk));
+	fake_reset();
 	w = map_writer_new(&fake_ops, &fk);
 	cr_assert_not_null(w);
 }
@@ -167,21 +31,7 @@ static void setup(void)
 static void teardown(void)
 {
 	map_writer_free(w);
-	for (int c = 0; c < XDPDNS_CLASS_COUNT; c++) {
-		struct fake_entry *e, *tmp;
-
-		HASH_ITER(hh, fk.map[c], e, tmp) {
-			HASH_DEL(fk.map[c], e);
-			free(e);
-		}
-	}
-}
-
-static void fake_forget_calls(void)
-{
-	fk.n_log = 0;
-	fk.lookups = 0;
-	fk.next_keys = 0;
+	fake_clear();
 }
 
 /* Wire name of "<label>.<n>.<filler labels to reach about len bytes>.test." */
@@ -464,7 +314,7 @@ Test(writer, foreign_keys_swept)
 Test(writer, every_update_before_any_delete)
 {
 	struct map_writer_stats st;
-	unsigned int n = 3000, last_update = 0, first_delete = LOG_MAX;
+	unsigned int n = 3000, last_update = 0, first_delete = FAKE_LOG_MAX;
 
 	/* Before: names 0..n-1 in all classes. After: n/2..n+n/2-1, half of them changed. */
 	for (unsigned int i = 0; i < n; i++) {
@@ -490,7 +340,7 @@ Test(writer, every_update_before_any_delete)
 	for (unsigned int i = 0; i < fk.n_log; i++) {
 		if (fk.log[i].op == 'U')
 			last_update = i;
-		else if (first_delete == LOG_MAX)
+		else if (first_delete == FAKE_LOG_MAX)
 			first_delete = i;
 	}
 	cr_assert_gt(count_calls('U'), 3, "expected several update batches");
@@ -512,7 +362,7 @@ Test(writer, failed_update_counted_and_skipped)
 		cr_assert_eq(map_writer_add(w, &k, &v), 0);
 	}
 	fk.fail_update_qtype = 99;
-	cr_assert_eq(map_writer_commit(w, &st), -ENOSPC);
+	cr_assert_eq(map_writer_commit(w, &st), -E2BIG);
 	cr_assert_eq(st.failed, 1);
 	cr_assert_eq(st.unwritten, 1);
 	cr_assert_eq(st.syscalls_failed, 1);
