@@ -5,7 +5,7 @@
  *
  * Phases, each timed on its own (CLOCK_MONOTONIC), iterations times over a fresh zone and a
  * fresh, unpinned xdpdns skeleton (its load is not timed):
- *   load      zone_load_file(): read and parse the JSON List, load the objects
+ *   load      zone_load_file(): read the JSON List and load its objects as they stream in
  *   build     zone_build()
  *   project   zone_project() into a struct map_writer (the desired state)
  *   commit    map_writer_commit() into the kernel maps, which are empty (plus the zone
@@ -35,7 +35,6 @@
 
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
-#include <json-c/json.h>
 
 #include "maps.h"
 #include "writer.h"
@@ -287,7 +286,7 @@ int main(int argc, char **argv)
 {
 	static struct result res;
 	unsigned int iters = ITER_DEFAULT;
-	double lo, hi, t, parse;
+	double lo, hi;
 	int opt, err = 0;
 
 	while ((opt = getopt(argc, argv, "i:h")) != -1) {
@@ -311,20 +310,6 @@ int main(int argc, char **argv)
 	if (err)
 		return 1;
 
-	/* the parse alone, for the split of the load phase (after: not in the peak above) */
-	{
-		struct json_object *j;
-
-		t = now();
-		j = json_object_from_file(argv[optind]);
-		if (!j) {
-			fprintf(stderr, "compile: %s: not JSON\n", argv[optind]);
-			return 1;
-		}
-		json_object_put(j);
-		parse = now() - t;
-	}
-
 	printf("objects %u loaded (%u skipped), %u names, %lu map entries "
 	       "(+ zone table, config); median of %u iterations\n",
 	       res.objects, res.skipped, res.names, res.entries, iters);
@@ -347,7 +332,6 @@ int main(int argc, char **argv)
 
 		printf("zone_project + map_writer_commit into empty maps: %.3f s\n", pr + cm);
 	}
-	printf("of the load phase, json_object_from_file() alone: %.3f s (one run)\n", parse);
 	printf("aside: reading all answer maps back with bpf_map_lookup_batch: %.3f s, "
 	       "%lu entries, %lu syscalls (one run)\n", res.dump_sec, res.dumped,
 	       res.dump_syscalls);

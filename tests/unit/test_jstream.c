@@ -287,3 +287,26 @@ Test(jstream, refuses_bad_options)
 	cr_assert_eq(errno, EINVAL);
 	jstream_free(NULL);
 }
+
+Test(jstream, peek_reads_the_top_level_object_as_far_as_it_has_come)
+{
+	struct got g = { 0 };
+	struct jstream *js = mk(JSTREAM_ITEMS, &g);
+	struct json_object *body;
+
+	cr_assert_null(jstream_peek(js, "kind"), "nothing read yet");
+	cr_assert_eq(jstream_feed(js, "{\"items\":[{\"a\":1}", 17), 0);
+	cr_assert_eq(g.n, 1);
+	cr_assert_null(jstream_peek(js, "kind"), "the kind comes after the items");
+	cr_assert_eq(jstream_feed(js, "],\"kind\":\"ServiceList\"", 22), 0);
+	cr_assert_str_eq(json_object_get_string(jstream_peek(js, "kind")), "ServiceList");
+	cr_assert_null(jstream_peek(js, "metadata"));
+	cr_assert_eq(feed(js, "}", 0), 0);
+	cr_assert_str_eq(json_object_get_string(jstream_peek(js, "kind")), "ServiceList");
+	body = jstream_take(js);
+	cr_assert_not_null(body);
+	cr_assert_null(jstream_peek(js, "kind"), "taken");
+	json_object_put(body);
+	got_free(&g);
+	jstream_free(js);
+}

@@ -346,6 +346,16 @@ struct json_object *jstream_take(struct jstream *js)
 	return v;
 }
 
+struct json_object *jstream_peek(const struct jstream *js, const char *key)
+{
+	struct json_object *top = js->kept ? js->kept : js->depth ? js->stack[0].o : NULL, *v;
+
+	if (!json_object_is_type(top, json_type_object) ||
+	    !json_object_object_get_ex(top, key, &v))
+		return NULL;
+	return v;
+}
+
 size_t jstream_items(const struct jstream *js)
 {
 	return js->items;

@@ -66,6 +66,12 @@ int jstream_end(struct jstream *js);
  * it is not complete (or is JSON null). */
 struct json_object *jstream_take(struct jstream *js);
 
+/*
+ * The value of key in the top-level object as far as it has been read (ONE and ITEMS: a
+ * List's "kind" before or after its items), borrowed; NULL when it is not there (yet).
+ */
+struct json_object *jstream_peek(const struct jstream *js, const char *key);
+
 /* Elements of "items" handed over so far (ITEMS). */
 size_t jstream_items(const struct jstream *js);
 

@@ -16,6 +16,7 @@
 
 #include <json-c/json.h>
 
+#include "userspace/util/jstream.h"
 #include "userspace/util/log.h"
 #include "zone_internal.h"
 
@@ -632,19 +633,38 @@ out_free_obj:
 	return err;
 }
 
+/* The item kind a list's kind implies: "Service" for "ServiceList", NULL for "List". */
+static const char *list_hint(const char *kind, char *hint, size_t size)
+{
+	size_t klen = kind ? strlen(kind) : 0;
+
+	if (klen <= 4 || strcmp(kind + klen - 4, "List") || klen - 4 >= size)
+		return NULL;
+	memcpy(hint, kind, klen - 4);
+	hint[klen - 4] = '\0';
+	return hint;
+}
+
+static bool is_list_kind(const char *kind)
+{
+	size_t klen = kind ? strlen(kind) : 0;
+
+	return klen >= 4 && !strcmp(kind + klen - 4, "List");
+}
+
 int zone_load_json(struct zone *z, struct json_object *j)
 {
 	struct json_object *items;
-	const char *kind;
-	char hint[64] = "";
-	size_t n, klen;
+	const char *kind, *hint;
+	char buf[64];
+	size_t n;
 	int err;
 
 	if (!j || !json_object_is_type(j, json_type_object))
 		return -EINVAL;
 	kind = jstr(j, "kind");
 	items = jget(j, "items", json_type_array);
-	if (!kind || (klen = strlen(kind)) < 4 || strcmp(kind + klen - 4, "List"))
+	if (!is_list_kind(kind))
 		return object_load(z, j, NULL, 0);
 	if (!items) {
 		if (!jhas(j, "items")) /* an empty list printed as {"items": null} or without */
@@ -654,27 +674,67 @@ int zone_load_json(struct zone *z, struct json_object *j)
 		return 0;
 	}
 	/* "ServiceList" from the API: its items carry neither kind nor apiVersion. */
-	if (klen > 4 && klen - 4 < sizeof(hint)) {
-		memcpy(hint, kind, klen - 4);
-		hint[klen - 4] = '\0';
-	}
+	hint = list_hint(kind, buf, sizeof(buf));
 	n = json_object_array_length(items);
 	for (size_t i = 0; i < n; i++) {
-		err = object_load(z, json_object_array_get_idx(items, i), *hint ? hint : NULL, i);
+		err = object_load(z, json_object_array_get_idx(items, i), hint, i);
 		if (err)
 			return err;
 	}
 	return 0;
 }
 
+/*
+ * A file is read in pieces and its list items loaded one by one as util/jstream completes
+ * them, so a large List is never one tree. The item kind a typed list implies ("ServiceList")
+ * is known only once its "kind" has been read: items without a kind of their own that come
+ * before it (kubectl prints "items" first, but its items carry their kind) wait for it.
+ */
+struct file_load {
+	struct zone *z;
+	struct jstream *js;
+	struct json_object *pending;	/* items waiting for the list's kind, or NULL */
+	int err;
+};
+
+static int file_item(void *ctx, struct json_object *it)
+{
+	struct file_load *fl = ctx;
+	struct json_object *body_kind = NULL;
+	const char *hint;
+	char buf[64];
+
+	if (json_object_is_type(it, json_type_object) && !jstr(it, "kind")) {
+		/* the list's kind, if read already (the body is built around the items) */
+		body_kind = jstream_peek(fl->js, "kind");
+		if (!body_kind) {
+			if (!fl->pending)
+				fl->pending = json_object_new_array();
+			if (!fl->pending || json_object_array_add(fl->pending, json_object_get(it))) {
+				fl->err = -ENOMEM;
+				return -1;
+			}
+			return 0;
+		}
+	}
+	hint = list_hint(body_kind ? json_object_get_string(body_kind) : NULL, buf, sizeof(buf));
+	fl->err = object_load(fl->z, it, hint, jstream_items(fl->js) - 1);
+	return fl->err ? -1 : 0;
+}
+
 int zone_load_file(struct zone *z, const char *path)
 {
-	struct json_tokener *tok = NULL;
-	struct json_object *j = NULL;
-	char *buf = NULL;
-	size_t len = 0;
+	struct file_load fl = { .z = z };
+	struct jstream_opts o = {
+		.mode = JSTREAM_ITEMS,
+		.max_depth = ZONE_JSON_DEPTH_MAX,
+		.fn = file_item,
+		.ctx = &fl,
+	};
+	struct json_object *body = NULL;
+	char buf[1 << 16];
 	struct stat st;
-	int fd, err;
+	int fd, err = 0;
 
 	fd = open(path, O_RDONLY | O_CLOEXEC);
 	if (fd < 0)
@@ -683,59 +743,50 @@ int zone_load_file(struct zone *z, const char *path)
 		err = -errno;
 		goto out_close_fd;
 	}
-	if (!S_ISREG(st.st_mode) || st.st_size > INT32_MAX) {
+	if (!S_ISREG(st.st_mode)) {
 		err = -EINVAL;
 		goto out_close_fd;
 	}
-	buf = malloc((size_t)st.st_size + 1);
-	if (!buf) {
-		err = -ENOMEM;
+	fl.js = jstream_new(&o);
+	if (!fl.js) {
+		err = -errno;
 		goto out_close_fd;
 	}
-	while (len < (size_t)st.st_size) {
-		ssize_t r = read(fd, buf + len, (size_t)st.st_size - len);
+	for (;;) {
+		ssize_t r = read(fd, buf, sizeof(buf));
 
 		if (r < 0 && errno == EINTR)
 			continue;
 		if (r < 0) {
 			err = -errno;
-			goto out_free_buf;
+			goto out_free;
 		}
-		if (r == 0)
+		err = r ? jstream_feed(fl.js, buf, (size_t)r) : jstream_end(fl.js);
+		if (err || !r)
 			break;
-		len += (size_t)r;
 	}
-	buf[len] = '\0';
-	tok = json_tokener_new_ex(ZONE_JSON_DEPTH_MAX);
-	if (!tok) {
-		err = -ENOMEM;
-		goto out_free_buf;
+	if (err == -ECANCELED) {	/* an item could not be loaded */
+		err = fl.err;
+		goto out_free;
 	}
-	j = json_tokener_parse_ex(tok, buf, (int)len);
-	if (!j || json_tokener_get_error(tok) != json_tokener_success) {
-		enum json_tokener_error jerr = json_tokener_get_error(tok);
-
-		log_err("%s: not JSON: %s", path, jerr == json_tokener_continue
-							  ? "unexpected end of file"
-							  : json_tokener_error_desc(jerr));
-		err = -EBADMSG;
-		goto out_put_json;
+	if (err) {
+		log_err("%s: not JSON: %s", path, jstream_error(fl.js));
+		err = err == -ENOMEM ? err : -EBADMSG;
+		goto out_free;
 	}
-	for (size_t i = json_tokener_get_parse_end(tok); i < len; i++) {
-		if (!strchr(" \t\r\n", buf[i])) {
-			log_err("%s: not JSON: bytes after the end of the JSON value", path);
-			err = -EBADMSG;
-			goto out_put_json;
-		}
+	body = jstream_take(fl.js);
+	if (fl.pending) {
+		/* the list's kind came after these items: they are its items now */
+		json_object_object_add(body, "items", fl.pending);
+		fl.pending = NULL;
 	}
-	err = zone_load_json(z, j);
+	err = zone_load_json(z, body);
 	if (err == -EINVAL)
 		log_err("%s: not a Kubernetes object or List", path);
-out_put_json:
-	json_object_put(j);
-	json_tokener_free(tok);
-out_free_buf:
-	free(buf);
+out_free:
+	json_object_put(body);
+	json_object_put(fl.pending);
+	jstream_free(fl.js);
 out_close_fd:
 	close(fd);
 	return err;
