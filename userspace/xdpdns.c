@@ -13,7 +13,6 @@
 #include <errno.h>
 #include <getopt.h>
 #include <limits.h>
-#include <malloc.h>
 #include <net/if.h>
 #include <poll.h>
 #include <pthread.h>
@@ -921,14 +920,6 @@ int main(int argc, char **argv)
 	sigset_t sigs;
 	int err, sig = 0, sfd;
 
-	/*
-	 * No fastbins: a tree of small json-c objects freed at once (every managedFields entry is
-	 * a nest of them) made glibc spend most of the time consolidating fastbins. The API's
-	 * lists no longer build such trees (util/jstream: with or without this, the initial sync
-	 * of bench/kube_sync.sh measures the same), but an --objects file is still one tree. When
-	 * the API's pages were trees too, this took the sync from 16.5-17.7 s to 10-12 s of CPU.
-	 */
-	mallopt(M_MXFAST, 0);
 	if (parse_opts(&o, argc, argv) || forwarder_build(&o, &fsh, &fcache))
 		return EXIT_FAILURE;
 	wo.watch_timeout_sec = o.watch_timeout_s;
