@@ -441,7 +441,6 @@ def run(args, items, mf_bytes, changes):
 		t_answer = int(r[1])
 		hwm_ready, rss_ready = daemon.status('VmHWM'), daemon.status('VmRSS')
 		fs = daemon.wait_line(lambda ln: bool(FIRST_SYNC_RE.search(ln)), 0)
-		pub = daemon.wait_line(lambda ln: bool(PUBLISH_RE.search(ln)), 0)
 		time.sleep(args.settle)
 		rss_settled = daemon.status('VmRSS')
 		t0 = daemon.t_start
@@ -453,9 +452,6 @@ def run(args, items, mf_bytes, changes):
 			      '%.2f s' % ((fs[0] - t0) / 1e9))
 		print('  "xdpdns: info: ready":                       %.2f s' % ((ready[0] - t0) / 1e9))
 		print('  first XDP answer %s A %s: %.2f s' % (known, known_ip, (t_answer - t0) / 1e9))
-		if pub:
-			print('  the first publish, as the daemon logs it: %s ms' %
-			      PUBLISH_RE.search(pub[1]).group(1))
 		print('  CPU time from the start to ready: daemon %.2f s (its main thread %.2f s), '
 		      'fixture %.2f s' % (cpu_ready / 1e9, cpu_main / 1e9, fx_cpu / 1e9))
 		print('  daemon memory: VmHWM %d MiB at ready; VmRSS %d MiB at ready, %d MiB %.0f s '

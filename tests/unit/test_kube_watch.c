@@ -767,6 +767,7 @@ Test(kube_watch, api_server_restart_reconnects_and_relists)
  */
 static int canned_fd = -1;
 static int canned_lists, canned_watches;
+static bool canned_unauthorized;	/* first, a 401 whose Status body is cut short */
 
 static void canned_send(int c, const char *s)
 {
@@ -804,6 +805,18 @@ static void *canned_serve(void *arg)
 	while ((c = accept(canned_fd, NULL, NULL)) >= 0) {
 		n = recv(c, req, sizeof(req) - 1, 0);
 		req[n > 0 ? n : 0] = '\0';
+		if (!strstr(req, "watch=1") && canned_unauthorized) {
+			static const char cut[] = "{\"kind\":\"Status\",\"code\":40";
+
+			canned_unauthorized = false;
+			snprintf(hdr, sizeof(hdr), "HTTP/1.1 401 Unauthorized\r\nContent-Type: "
+				 "application/json\r\nContent-Length: %zu\r\nConnection: close\r\n\r\n",
+				 strlen(cut));
+			canned_send(c, hdr);
+			canned_send(c, cut);
+			close(c);
+			continue;
+		}
 		if (!strstr(req, "watch=1")) {
 			const char *body = canned_lists++ ? good_list : "{\"kind\":\"ServiceList\",\"items\":[{]";
 
@@ -837,9 +850,11 @@ static void canned_stop(void)
 	fx_stop();
 }
 
-Test(kube_watch, malformed_json_in_list_and_watch_is_survived, .fini = canned_stop)
+static const struct kube_resource only_svc[] = { { "/api/v1/services", "Service" } };
+
+/* The canned server on a loopback port, and a watch of only_svc against it. */
+static void canned_start(void)
 {
-	static const struct kube_resource only_svc[] = { { "/api/v1/services", "Service" } };
 	struct sockaddr_in sa = { .sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
 	socklen_t len = sizeof(sa);
 	char url[64];
@@ -856,6 +871,11 @@ Test(kube_watch, malformed_json_in_list_and_watch_is_survived, .fini = canned_st
 	cr_assert_eq(pthread_create(&t, NULL, canned_serve, NULL), 0);
 	pthread_detach(t);
 	watch_start(only_svc, 1, &fast);
+}
+
+Test(kube_watch, malformed_json_in_list_and_watch_is_survived, .fini = canned_stop)
+{
+	canned_start();
 	PUMP_UNTIL(kube_watch_synced(w), 3000);
 	cr_assert_eq(canned_lists, 2, "the truncated list was listed again");
 	cr_assert_eq(sink.begins, 1, "nothing was delivered from the truncated list");
@@ -864,4 +884,17 @@ Test(kube_watch, malformed_json_in_list_and_watch_is_survived, .fini = canned_st
 	cr_assert_eq(canned_watches, 2, "the garbage ended the first watch");
 	cr_assert_str_eq(kube_watch_resource_version(w, 0), "7");
 	cr_assert_eq(sink.bad, 0);
+}
+
+/* An error response whose body is cut short is judged by its status code, not as malformed
+ * JSON: the 401 shows in the status, and the list goes on once the server lets it. */
+Test(kube_watch, error_response_with_a_cut_body_is_judged_by_its_status, .fini = canned_stop)
+{
+	canned_unauthorized = true;
+	canned_start();
+	PUMP_UNTIL(kube_watch_refused(w), 3000);
+	cr_assert_not_null(strstr(kube_watch_status(w), "unauthorized (401)"), "%s",
+			   kube_watch_status(w));
+	PUMP_UNTIL(kube_watch_synced(w), 5000);
+	cr_assert_eq(sink.added, 1);
 }

@@ -126,6 +126,23 @@ static void deliver(struct res_state *s, enum kube_event_type t, struct json_obj
 	s->w->fn(s->w->ctx, s->r, t, o);
 }
 
+/* The first page of a list, or of a restarted one: the consumer's sweep begins. */
+static void relist_begin(struct res_state *s)
+{
+	if (s->list_restart || !s->relist_open) {
+		deliver(s, KUBE_RELIST_BEGIN, NULL);
+		s->relist_open = true;
+		s->list_restart = false;
+	}
+}
+
+/* List items and watch objects may lack a kind: the resource's. */
+static void set_kind(struct res_state *s, struct json_object *o)
+{
+	if (!obj_str(o, "kind"))
+		json_object_object_add(o, "kind", json_object_new_string(s->r->kind));
+}
+
 /* A request succeeded: forget the failures and the problem shown in the status. */
 static void mark_healthy(struct res_state *s)
 {
@@ -206,8 +223,7 @@ static bool handle_event(struct res_state *s, struct json_object *ev)
 		return true;
 	}
 	s->progress++;
-	if (!obj_str(o, "kind"))
-		json_object_object_add(o, "kind", json_object_new_string(s->r->kind));
+	set_kind(s, o);
 	rv = meta_rv(o);
 	if (rv)
 		set_str(&s->rv, rv);
@@ -242,18 +258,13 @@ static int on_item(void *arg, struct json_object *it)
 {
 	struct res_state *s = arg;
 
-	if (s->list_restart || !s->relist_open) {
-		deliver(s, KUBE_RELIST_BEGIN, NULL);
-		s->relist_open = true;
-		s->list_restart = false;
-	}
+	relist_begin(s);
 	if (!json_object_is_type(it, json_type_object)) {
 		log_warn("kube: list of %s: item %zu is not an object, skipped", s->r->path,
 			 jstream_items(s->js) - 1);
 		return 0;
 	}
-	if (!obj_str(it, "kind"))
-		json_object_object_add(it, "kind", json_object_new_string(s->r->kind));
+	set_kind(s, it);
 	deliver(s, KUBE_ADDED, it);
 	return 0;
 }
@@ -313,19 +324,21 @@ static size_t on_body(char *data, size_t size, size_t nmemb, void *arg)
 	return len;
 }
 
-/* The response is complete: the kept body, unless it ends inside a value. */
+/*
+ * The response is complete: keep its body (a list page, an error Status). A list page that
+ * ends inside a value is malformed; an error response without a readable body is judged by
+ * its status code alone, as before the body was streamed.
+ */
 static void body_end(struct res_state *s)
 {
-	if (!s->js || s->why != AB_NONE)
+	if (!s->js || s->why != AB_NONE || (s->phase == PH_WATCH && s->code == 200))
 		return;
-	if (s->phase == PH_LIST || s->code != 200) {
-		if (jstream_end(s->js)) {
-			s->why = AB_MALFORMED;
-			snprintf(s->why_text, sizeof(s->why_text), "malformed JSON: %s",
-				 jstream_error(s->js));
-			return;
-		}
+	if (!jstream_end(s->js)) {
 		s->body = jstream_take(s->js);
+	} else if (s->code == 200) {
+		s->why = AB_MALFORMED;
+		snprintf(s->why_text, sizeof(s->why_text), "malformed JSON: %s",
+			 jstream_error(s->js));
 	}
 }
 
@@ -562,11 +575,7 @@ static void list_page_done(struct res_state *s)
 		return;
 	}
 	mark_healthy(s);
-	if (s->list_restart || !s->relist_open) {	/* a page without items */
-		deliver(s, KUBE_RELIST_BEGIN, NULL);
-		s->relist_open = true;
-		s->list_restart = false;
-	}
+	relist_begin(s);	/* a page without items */
 	if (cont && *cont) {
 		set_str(&s->cont, cont);
 		schedule_now(s);

@@ -9,7 +9,10 @@
  *   list   GET path?limit=L, then ?limit=L&continue=C until metadata.continue is empty.
  *          The first page delivers KUBE_RELIST_BEGIN, every item is delivered as KUBE_ADDED
  *          (with "kind" set: list items carry none) as soon as it has arrived, before the rest
- *          of its page; the last page delivers KUBE_RELIST_END.
+ *          of its page is read or checked: a page cut short and retried delivers its first
+ *          items again, and a page found to be no list (no metadata.resourceVersion) has
+ *          delivered what it held before the list restarts. Both are harmless to a consumer that
+ *          replaces and sweeps. The last page delivers KUBE_RELIST_END.
  *          The list's metadata.resourceVersion becomes the resume point. The engine does not
  *          diff: the consumer replaces what it is given and sweeps, at RELIST_END, what it
  *          was not given since RELIST_BEGIN.

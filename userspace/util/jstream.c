@@ -182,6 +182,7 @@ static struct json_object *number(const char *s, size_t len)
 	char buf[64], *copy = NULL;
 	struct json_object *v;
 	const char *z = buf;
+	unsigned long long u;
 
 	if (len < sizeof(buf)) {
 		memcpy(buf, s, len);
@@ -196,10 +197,10 @@ static struct json_object *number(const char *s, size_t len)
 		v = json_object_new_double(strtod(z, NULL));
 	else if (*z == '-')
 		v = json_object_new_int64(strtoll(z, NULL, 10));	/* clamps */
-	else if (strtoull(z, NULL, 10) > INT64_MAX)
-		v = json_object_new_uint64(strtoull(z, NULL, 10));	/* clamps */
+	else if ((u = strtoull(z, NULL, 10)) > INT64_MAX)
+		v = json_object_new_uint64(u);	/* clamps */
 	else
-		v = json_object_new_int64(strtoll(z, NULL, 10));
+		v = json_object_new_int64((int64_t)u);
 	free(copy);
 	return v;
 }
@@ -372,7 +373,8 @@ void jstream_free(struct jstream *js)
 		return;
 	if (js->h)
 		yajl_free(js->h);
-	/* frames still open: the outermost unfinished handover owns everything below it */
+	/* frames still open: the top-level value and an unfinished list item are owned apart
+	 * (an item is never added to "items"); the other frames belong to one of them */
 	for (unsigned int i = 0; js->stack && i < js->depth; i++)
 		if (js->stack[i].handover != H_NONE)
 			json_object_put(js->stack[i].o);

@@ -61,8 +61,11 @@ void zone_free(struct zone *z);
  * from the API (ServiceList, ... whose items carry no kind), or a single object. An object
  * replaces the loaded object of the same kind, namespace and name. Unusable objects are
  * skipped, logged and counted; returns 0, or -errno only for an unreadable file / not JSON
- * at all (-EBADMSG) / a JSON value that is no object (-EINVAL). The json object stays the
- * caller's.
+ * (-EBADMSG, also for strings that are not UTF-8) / a JSON value that is no object (-EINVAL) /
+ * -ENOMEM. The json object stays the caller's. A file streams in (util/jstream): a List's
+ * items load as they are read, so one that turns out malformed part-way has loaded (and
+ * logged) its first items; throw that zone away. Any top-level "items" array is taken as a
+ * List's items.
  */
 int zone_load_file(struct zone *z, const char *path);
 int zone_load_json(struct zone *z, struct json_object *list_or_object);

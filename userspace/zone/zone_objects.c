@@ -710,10 +710,11 @@ static int file_item(void *ctx, struct json_object *it)
 		if (!body_kind) {
 			if (!fl->pending)
 				fl->pending = json_object_new_array();
-			if (!fl->pending || json_object_array_add(fl->pending, json_object_get(it))) {
+			if (!fl->pending || json_object_array_add(fl->pending, it)) {
 				fl->err = -ENOMEM;
 				return -1;
 			}
+			json_object_get(it);	/* the pending array's reference */
 			return 0;
 		}
 	}
@@ -777,7 +778,10 @@ int zone_load_file(struct zone *z, const char *path)
 	body = jstream_take(fl.js);
 	if (fl.pending) {
 		/* the list's kind came after these items: they are its items now */
-		json_object_object_add(body, "items", fl.pending);
+		if (json_object_object_add(body, "items", fl.pending)) {
+			err = -ENOMEM;
+			goto out_free;
+		}
 		fl.pending = NULL;
 	}
 	err = zone_load_json(z, body);
