@@ -623,6 +623,20 @@ xt_knot_wait()
 	xt_bail "knot $1 did not come up: $(cat "$XT_TMP/$1.log")"
 }
 
+# xt_knot_stop NAME [ADDR QNAME]: stop knot NAME; with ADDR, wait (10 s at most) until it no
+# longer answers QNAME A there (on port 53).
+xt_knot_stop()
+{
+	local i
+	xt_nsrun "$XT_SRV" knotc -c "$XT_TMP/$1/knot.conf" stop >/dev/null 2>&1
+	[ $# -ge 3 ] || return 0
+	for i in $(seq 100); do
+		ip netns exec "$XT_SRV" kdig @"$2" +timeout=1 +retry=0 "$3" A >/dev/null 2>&1 || return 0
+		sleep 0.1
+	done
+	xt_bail "knot $1 did not stop"
+}
+
 # xt_knot_count NAME KEY: one of knot NAME's mod-stats counters, e.g.
 # 'request-protocol[udp4]' (0 when absent).
 xt_knot_count()

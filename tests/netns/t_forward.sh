@@ -185,13 +185,7 @@ drv_stop
 drv_start --upstream "$KA" --max-ttl 1 --timeout 300
 drv q www.example.test A
 xt_expect "www.example.test cached for 1 s (--max-ttl)" "$(field ttl) $(field data)" "1 198.18.1.1"
-xt_nsrun "$XT_SRV" knotc -c "$XT_TMP/ka/knot.conf" stop >/dev/null 2>&1
-for i in $(seq 100); do
-	ip netns exec "$XT_SRV" kdig @$KA +timeout=1 +retry=0 www.example.test A >/dev/null 2>&1 || break
-	sleep 0.1
-done
-ip netns exec "$XT_SRV" kdig @$KA +timeout=1 +retry=0 www.example.test A >/dev/null 2>&1 &&
-	xt_bail "knot did not stop"
+xt_knot_stop ka "$KA" www.example.test
 drv run 1500
 drv q www.example.test A
 xt_expect "knot gone, entry expired: served stale with TTL 30" \

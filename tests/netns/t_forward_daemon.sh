@@ -133,15 +133,8 @@ xt_expect "knot saw it once (negative cache)" \
 ask short.example.test A
 xt_expect "short.example.test (TTL 1) cached" "$(hdr) $(answers)" \
 	"rcode=0 AA=0 RA=1 TC=0 short.example.test. A 198.18.1.9"
-for k in ka kb; do
-	xt_nsrun "$XT_SRV" knotc -c "$XT_TMP/$k/knot.conf" stop >/dev/null 2>&1
-done
-for i in $(seq 100); do
-	ip netns exec "$XT_SRV" kdig @$KA +timeout=1 +retry=0 www.example.test A >/dev/null 2>&1 || break
-	sleep 0.1
-done
-ip netns exec "$XT_SRV" kdig @$KA +timeout=1 +retry=0 www.example.test A >/dev/null 2>&1 &&
-	xt_bail "knot did not stop"
+xt_knot_stop kb
+xt_knot_stop ka "$KA" www.example.test
 sleep 1.5	# past the record's TTL of 1 s: the cached answer has expired
 xt_kdig "$J" "$XT_SRV4" short.example.test A +timeout=5 || xt_fail "no stale answer"
 xt_expect "upstreams gone, entry expired: served stale with TTL 30" \
