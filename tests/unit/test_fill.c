@@ -2,9 +2,9 @@
 /*
  * The fill thread (maps/fill.c) against the in-memory fake of the map syscalls (fake_maps.h),
  * which records the order of its calls, fails on demand and can be held: the calls are applied
- * in the order made (a commit's writes before its deletes), failures come back from map_fill_finish(), a
- * full queue blocks the caller, lookups see every write queued before them, and finishing or
- * freeing applies what is queued and makes later calls synchronous.
+ * in the order made (a commit's writes before its deletes), failures come back from
+ * map_fill_finish(), a full queue blocks the caller, lookups see every write queued before
+ * them, and finishing or freeing applies what is queued and makes later calls synchronous.
  * The fake runs on the fill thread: it records problems in fk.bad instead of asserting there.
  */
 #include <errno.h>
